@@ -1,0 +1,121 @@
+"""The ``cligate`` command line. Heavy modules are imported inside commands, not here, so
+``cligate run`` starts fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from cligate import __version__
+from cligate.errors import CligateError
+
+app = typer.Typer(
+    name="cligate",
+    help="Run Claude Code, Codex CLI and Gemini CLI against the model provider you choose.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Where the config file is and what it holds.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def fail(error: CligateError) -> typer.Exit:
+    print(f"cligate: error: {error.message}", file=sys.stderr)
+    return typer.Exit(error.exit_code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"cligate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Run Claude Code, Codex CLI and Gemini CLI against the model provider you choose."""
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(
+    ctx: typer.Context,
+    tool: Annotated[
+        str, typer.Argument(metavar="TOOL", help="The tool to launch: claude, codex or gemini.")
+    ],
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Use this provider instead of the binding.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="The model the tool should ask for.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Log each request to cligate's log file.")
+    ] = False,
+) -> None:
+    """Launch TOOL with a private proxy in front of it. Arguments after TOOL that cligate does
+    not know (or everything after --) go to the tool."""
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_settings
+    from cligate.launcher.run import RunRequest, run_tool
+    from cligate.observe.log import configure_run_log
+
+    try:
+        configure_run_log(verbose)
+        settings = load_settings(config_file())
+        code = run_tool(
+            RunRequest(tool=tool, args=list(ctx.args), provider=provider, model=model),
+            settings,
+            dict(os.environ),
+        )
+    except CligateError as error:
+        raise fail(error) from None
+    raise typer.Exit(code)
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print the path of the config file."""
+    from cligate.config.paths import config_file
+
+    print(config_file())
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the providers and bindings, keys masked."""
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_settings
+
+    try:
+        settings = load_settings(config_file())
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"# {settings.source}")
+    for provider in settings.providers.values():
+        key = provider.api_key.describe() if provider.api_key else "(none)"
+        print(
+            f"provider {provider.name}: {provider.protocol.value} {provider.base_url} "
+            f"auth={provider.auth.value} key={key}"
+        )
+    for tool, binding in settings.tools.items():
+        print(f"tool {tool}: provider={binding.provider} model={binding.model or '(tool default)'}")
+
+
+def run_app(argv: list[str]) -> int:
+    """Run the command line on ``argv`` and return the exit status."""
+    try:
+        app(args=argv, prog_name="cligate")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0

@@ -1,0 +1,1 @@
+"""Configuration: where it lives, what it holds, how it is stored."""

@@ -1,0 +1,208 @@
+"""The typed settings model and its validation.
+
+The file is TOML a person can edit::
+
+    [providers.anthropic]
+    protocol = "anthropic"                  # anthropic | openai-chat | openai-responses | gemini
+    base_url = "https://api.anthropic.com"
+    api_key = "env:ANTHROPIC_API_KEY"       # or the key itself (the file is mode 0600)
+    # auth = "x-api-key"                    # bearer | x-api-key | x-goog-api-key | none
+    # [providers.anthropic.headers]
+    # X-Extra = "value"
+
+    [tools.claude]
+    provider = "anthropic"
+    # model = "claude-sonnet-4-6"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cligate.errors import ConfigError, MissingKeyError
+from cligate.protocols.kinds import WireProtocol
+
+ENV_REFERENCE_PREFIX = "env:"
+
+
+class AuthStyle(StrEnum):
+    BEARER = "bearer"  # Authorization: Bearer KEY
+    X_API_KEY = "x-api-key"  # Anthropic
+    X_GOOG_API_KEY = "x-goog-api-key"  # Gemini
+    NONE = "none"  # local servers such as Ollama
+
+    @staticmethod
+    def default_for(protocol: WireProtocol) -> AuthStyle:
+        if protocol is WireProtocol.ANTHROPIC:
+            return AuthStyle.X_API_KEY
+        if protocol is WireProtocol.GEMINI:
+            return AuthStyle.X_GOOG_API_KEY
+        return AuthStyle.BEARER
+
+
+@dataclass(frozen=True, slots=True)
+class KeyReference:
+    """A key as the file holds it: either the key itself or the name of an env var."""
+
+    literal: str | None = None
+    env_var: str | None = None
+
+    @staticmethod
+    def parse(raw: str) -> KeyReference:
+        if raw.startswith(ENV_REFERENCE_PREFIX):
+            return KeyReference(env_var=raw[len(ENV_REFERENCE_PREFIX) :].strip())
+        return KeyReference(literal=raw)
+
+    def resolve(self, env: Mapping[str, str], provider: str) -> str:
+        if self.env_var is None:
+            return self.literal or ""
+        value = env.get(self.env_var, "")
+        if not value:
+            raise MissingKeyError(
+                f"provider '{provider}' takes its key from the environment variable "
+                f"{self.env_var}, which is not set; export {self.env_var}=... and try again"
+            )
+        return value
+
+    def describe(self) -> str:
+        """A safe description: the env var name or a masked key, never the key."""
+        if self.env_var is not None:
+            return f"env:{self.env_var}"
+        return mask_key(self.literal or "")
+
+
+def mask_key(key: str) -> str:
+    if len(key) <= 8:
+        return "****"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    name: str
+    protocol: WireProtocol
+    base_url: str
+    api_key: KeyReference | None = None
+    auth: AuthStyle = AuthStyle.BEARER
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolBinding:
+    provider: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    providers: dict[str, ProviderSettings] = field(default_factory=dict)
+    tools: dict[str, ToolBinding] = field(default_factory=dict)
+    source: Path | None = None
+
+
+def _fail(source: Path | None, key: str, problem: str) -> ConfigError:
+    where = f"{source}: " if source else ""
+    return ConfigError(f"{where}{key}: {problem}")
+
+
+def _require_str(table: Mapping[str, Any], key: str, where: str, source: Path | None) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, f"{where}.{key}", "a non-empty string is required")
+    return value.strip()
+
+
+def _optional_str(
+    table: Mapping[str, Any], key: str, where: str, source: Path | None
+) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(source, f"{where}.{key}", "must be a string")
+    return value.strip() or None
+
+
+def validate_base_url(url: str) -> str:
+    """Return the URL without a trailing slash; raise ``ValueError`` if it is not http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{url}' is not an http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"'{url}' must not carry a query or fragment")
+    return url.rstrip("/")
+
+
+def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSettings:
+    where = f"providers.{name}"
+    if not isinstance(table, Mapping):
+        raise _fail(source, where, "must be a table")
+    raw_protocol = _require_str(table, "protocol", where, source)
+    try:
+        protocol = WireProtocol(raw_protocol)
+    except ValueError:
+        known = ", ".join(p.value for p in WireProtocol)
+        raise _fail(
+            source, f"{where}.protocol", f"'{raw_protocol}' is not one of {known}"
+        ) from None
+    try:
+        base_url = validate_base_url(_require_str(table, "base_url", where, source))
+    except ValueError as exc:
+        raise _fail(source, f"{where}.base_url", str(exc)) from None
+    raw_key = _optional_str(table, "api_key", where, source)
+    raw_auth = _optional_str(table, "auth", where, source)
+    try:
+        auth = AuthStyle(raw_auth) if raw_auth else AuthStyle.default_for(protocol)
+    except ValueError:
+        known = ", ".join(a.value for a in AuthStyle)
+        raise _fail(source, f"{where}.auth", f"'{raw_auth}' is not one of {known}") from None
+    headers = table.get("headers", {})
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise _fail(source, f"{where}.headers", "must be a table of strings")
+    return ProviderSettings(
+        name=name,
+        protocol=protocol,
+        base_url=base_url,
+        api_key=KeyReference.parse(raw_key) if raw_key else None,
+        auth=auth,
+        headers=tuple(headers.items()),
+    )
+
+
+def _parse_binding(tool: str, table: Any, source: Path | None) -> ToolBinding:
+    where = f"tools.{tool}"
+    if not isinstance(table, Mapping):
+        raise _fail(source, where, "must be a table")
+    return ToolBinding(
+        provider=_optional_str(table, "provider", where, source),
+        model=_optional_str(table, "model", where, source),
+    )
+
+
+def settings_from_document(document: Mapping[str, Any], source: Path | None = None) -> Settings:
+    """Validate a parsed TOML document into ``Settings``; errors name the file and the key."""
+    providers_table = document.get("providers", {})
+    tools_table = document.get("tools", {})
+    if not isinstance(providers_table, Mapping):
+        raise _fail(source, "providers", "must be a table")
+    if not isinstance(tools_table, Mapping):
+        raise _fail(source, "tools", "must be a table")
+    providers = {
+        name: _parse_provider(name, table, source) for name, table in providers_table.items()
+    }
+    tools = {tool: _parse_binding(tool, table, source) for tool, table in tools_table.items()}
+    for tool, binding in tools.items():
+        if binding.provider and binding.provider not in providers:
+            raise _fail(
+                source,
+                f"tools.{tool}.provider",
+                f"no provider named '{binding.provider}' (known: {', '.join(providers) or 'none'})",
+            )
+    return Settings(providers=providers, tools=tools, source=source)

@@ -1,0 +1,199 @@
+"""Run the tool as a child process and stand aside.
+
+The child gets its own process group. When cligate runs in the terminal's foreground, that group
+is handed the terminal, so Ctrl-C and Ctrl-Z from the keyboard reach the tool exactly once, as if
+it ran alone; signals sent to cligate itself (kill, a parent script) are forwarded to the tool's
+group. Ctrl-Z is passed on the way a shell would: when the tool stops, cligate takes the terminal
+back and stops too; on ``fg`` it hands the terminal back and continues the tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+from cligate.errors import ToolNotInstalledError, UsageError
+from cligate.launcher.child import ChildSpec
+
+FORWARDED_SIGNALS = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+)
+# After SIGTERM or SIGHUP, how long the tool may take to exit before it is killed.
+TERMINATE_GRACE_SECONDS = 10.0
+_KEYBOARD_STOPS = (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+
+
+def exit_code_from_status(status: int) -> int:
+    """The shell convention: the exit code, or 128+N when killed by signal N."""
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return 1
+
+
+def foreground_terminal() -> int | None:
+    """stdin's fd when it is a terminal whose foreground process group is ours."""
+    try:
+        if os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp():
+            return 0
+    except OSError:
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def _ignoring_sigttou() -> Iterator[None]:
+    # tcsetpgrp from a background process group raises SIGTTOU unless it is ignored.
+    previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTTOU, previous)
+
+
+def _give_terminal(fd: int, pgrp: int) -> None:
+    with _ignoring_sigttou(), contextlib.suppress(OSError):
+        os.tcsetpgrp(fd, pgrp)
+
+
+def _child_takes_terminal(fd: int) -> None:  # runs in the child between fork and exec
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        os.tcsetpgrp(fd, os.getpgrp())
+    finally:
+        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+
+
+class Supervisor:
+    def __init__(self, spec: ChildSpec) -> None:
+        self._spec = spec
+        self._terminal = foreground_terminal()
+        self._terminal_modes: list[Any] | None = None
+        self._pid = 0
+        self._exit: asyncio.Future[int] | None = None
+        self._kill_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    async def run(self) -> int:
+        """Start the child, wait for it, return its exit code (128+N if killed by signal N)."""
+        loop = asyncio.get_running_loop()
+        self._exit = loop.create_future()
+        loop.add_signal_handler(signal.SIGCHLD, self._reap)
+        for sig in FORWARDED_SIGNALS:
+            loop.add_signal_handler(sig, self._forward, sig)
+        try:
+            self._spawn()
+            self._reap()  # in case it exited before the handler could see it
+            return await self._exit
+        finally:
+            for sig in (*FORWARDED_SIGNALS, signal.SIGCHLD):
+                loop.remove_signal_handler(sig)
+            if self._kill_timer is not None:
+                self._kill_timer.cancel()
+            self._restore_terminal()
+
+    def _spawn(self) -> None:
+        terminal = self._terminal
+        if terminal is not None:
+            with contextlib.suppress(Exception):
+                import termios
+
+                self._terminal_modes = termios.tcgetattr(terminal)
+        try:
+            process = subprocess.Popen(
+                self._spec.argv,
+                env=self._spec.env,
+                # The child's own group; with a terminal it also takes the foreground
+                # before exec, so it can never read the terminal as a background job.
+                process_group=None if terminal is not None else 0,
+                preexec_fn=(lambda: _child_takes_terminal(terminal))
+                if terminal is not None
+                else None,
+            )
+        except FileNotFoundError as exc:
+            raise ToolNotInstalledError(f"cannot run {self._spec.argv[0]}: not found") from exc
+        except PermissionError as exc:
+            raise UsageError(f"cannot run {self._spec.argv[0]}: permission denied") from exc
+        # We reap it ourselves (to see stops as well as exits); stop Popen from trying.
+        process.returncode = 0
+        self._pid = process.pid
+
+    def _forward(self, sig: int) -> None:
+        if not self._pid:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pid, sig)
+        if sig in (signal.SIGTERM, signal.SIGHUP) and self._kill_timer is None:
+            loop = asyncio.get_running_loop()
+            self._kill_timer = loop.call_later(TERMINATE_GRACE_SECONDS, self._kill)
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pid, signal.SIGKILL)
+
+    def _reap(self) -> None:
+        if not self._pid or self._exit is None or self._exit.done():
+            return
+        while True:
+            try:
+                pid, status = os.waitpid(self._pid, os.WNOHANG | os.WUNTRACED | os.WCONTINUED)
+            except ChildProcessError:
+                self._exit.set_result(1)
+                return
+            if pid == 0:
+                return
+            if os.WIFSTOPPED(status):
+                self._on_child_stopped(os.WSTOPSIG(status))
+            elif not os.WIFCONTINUED(status):
+                self._exit.set_result(exit_code_from_status(status))
+                return
+
+    def _on_child_stopped(self, stop_signal: int) -> None:
+        """The tool was suspended (Ctrl-Z): suspend cligate too, then resume both together."""
+        terminal = self._terminal
+        if terminal is None or stop_signal not in _KEYBOARD_STOPS:
+            return
+        import termios
+
+        child_modes = None
+        with contextlib.suppress(termios.error):
+            child_modes = termios.tcgetattr(terminal)
+        self._restore_terminal()
+        os.kill(os.getpid(), signal.SIGSTOP)
+        # Resumed by the shell (fg or bg). Hand the terminal back only if we are in front.
+        with contextlib.suppress(OSError):
+            if os.tcgetpgrp(terminal) == os.getpgrp():
+                if child_modes is not None:
+                    with _ignoring_sigttou(), contextlib.suppress(termios.error):
+                        termios.tcsetattr(terminal, termios.TCSADRAIN, child_modes)
+                _give_terminal(terminal, self._pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._pid, signal.SIGCONT)
+
+    def _restore_terminal(self) -> None:
+        """Take the terminal back for our group, with the modes it had before the tool ran."""
+        terminal = self._terminal
+        if terminal is None:
+            return
+        _give_terminal(terminal, os.getpgrp())
+        if self._terminal_modes is not None:
+            import termios
+
+            with _ignoring_sigttou(), contextlib.suppress(termios.error):
+                termios.tcsetattr(terminal, termios.TCSADRAIN, self._terminal_modes)

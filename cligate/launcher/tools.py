@@ -1,0 +1,113 @@
+"""The table of known tools, as data: how each one is found, what it speaks and how it is told
+where the proxy is.
+
+``{base_url}``, ``{secret}``, ``{model}`` and ``{model_quoted}`` (the model as a TOML/JSON
+string) in values are filled in by ``launcher/child.py``. The facts come from running the real
+CLIs; ``tests/e2e`` checks them against the versions pinned in ``.ci/run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cligate.protocols.kinds import WireProtocol
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    binary: str
+    protocol: WireProtocol
+    install_hint: str
+    # Appended to the proxy URL to make the base URL this tool expects.
+    base_url_suffix: str = ""
+    # Set for the child. Values may use {base_url}, {secret} and {model}.
+    env: dict[str, str] = field(default_factory=dict)
+    # Set only when a model is chosen (by --model or the binding).
+    model_env: dict[str, str] = field(default_factory=dict)
+    # Removed from the child's environment: credentials and settings that would compete with ours.
+    unset_env: tuple[str, ...] = ()
+    # Put before the user's arguments. Values may use the same placeholders.
+    args: tuple[str, ...] = ()
+    model_args: tuple[str, ...] = ()
+    # Gemini CLI needs its auth type chosen in a settings file; see launcher/gemini_settings.py.
+    needs_gemini_settings: bool = False
+
+
+TOOLS: dict[str, ToolSpec] = {
+    "claude": ToolSpec(
+        name="claude",
+        binary="claude",
+        protocol=WireProtocol.ANTHROPIC,
+        install_hint="npm install -g @anthropic-ai/claude-code",
+        env={
+            "ANTHROPIC_BASE_URL": "{base_url}",
+            # Sent as "Authorization: Bearer"; unlike ANTHROPIC_API_KEY it does not make an
+            # interactive session ask to approve a new key on every run.
+            "ANTHROPIC_AUTH_TOKEN": "{secret}",
+            # Without this Claude Code sends the key it was given to api.anthropic.com.
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            "DISABLE_TELEMETRY": "1",
+        },
+        model_env={
+            "ANTHROPIC_MODEL": "{model}",
+            "ANTHROPIC_DEFAULT_OPUS_MODEL": "{model}",
+            "ANTHROPIC_DEFAULT_SONNET_MODEL": "{model}",
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL": "{model}",
+            "ANTHROPIC_SMALL_FAST_MODEL": "{model}",
+        },
+        unset_env=("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
+    ),
+    "codex": ToolSpec(
+        name="codex",
+        binary="codex",
+        protocol=WireProtocol.OPENAI_RESPONSES,
+        install_hint="npm install -g @openai/codex",
+        base_url_suffix="/v1",
+        env={"CLIGATE_CODEX_KEY": "{secret}"},
+        # A custom model provider given as -c overrides: ~/.codex/config.toml is never edited.
+        args=(
+            "-c",
+            "model_provider=cligate",
+            "-c",
+            'model_providers.cligate={name="cligate", base_url="{base_url}", '
+            'env_key="CLIGATE_CODEX_KEY", wire_api="responses", supports_websockets=false}',
+            "-c",
+            "check_for_update_on_startup=false",
+            "-c",
+            "analytics.enabled=false",
+            "-c",
+            "features.plugins=false",
+            "-c",
+            "features.remote_plugin=false",
+            "-c",
+            "features.apps=false",
+        ),
+        model_args=("-c", "model={model_quoted}"),
+    ),
+    "gemini": ToolSpec(
+        name="gemini",
+        binary="gemini",
+        protocol=WireProtocol.GEMINI,
+        install_hint="npm install -g @google/gemini-cli",
+        env={
+            "GOOGLE_GEMINI_BASE_URL": "{base_url}",
+            "GEMINI_API_KEY": "{secret}",
+            "GEMINI_CLI_NO_RELAUNCH": "true",
+        },
+        model_env={"GEMINI_MODEL": "{model}"},
+        unset_env=(
+            "GOOGLE_API_KEY",
+            "GOOGLE_GENAI_USE_VERTEXAI",
+            "GOOGLE_GENAI_USE_GCA",
+            "GEMINI_API_KEY_AUTH_MECHANISM",
+        ),
+        needs_gemini_settings=True,
+    ),
+}
+
+
+def known_tools() -> str:
+    return ", ".join(sorted(TOOLS))

@@ -1,0 +1,1 @@
+"""What cligate records about its own work."""

@@ -1,0 +1,1 @@
+"""Routing: pure functions from (settings, calling tool, requested model) to targets."""

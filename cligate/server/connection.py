@@ -1,0 +1,191 @@
+"""One client connection: the h11 NEED_DATA loop on asyncio streams.
+
+Knows HTTP and nothing about protocols: it reads a request (capped), asks the guard whether the
+caller may proceed, hands the request to the handler and writes the response, streaming bodies
+chunk by chunk as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import h11
+
+from cligate.server.guard import Guard
+from cligate.server.limits import ServerLimits
+from cligate.server.messages import Handler, IncomingRequest, OutgoingResponse
+
+_READ_SIZE = 65536
+logger = logging.getLogger("cligate.server")
+
+# Builds an error response in the calling tool's protocol: (status, message, path) → response.
+ErrorResponder = Callable[[int, str, str], OutgoingResponse]
+
+
+class _RequestRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+class ClientConnection:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        guard: Guard,
+        handler: Handler,
+        error_responder: ErrorResponder,
+        limits: ServerLimits,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._guard = guard
+        self._handler = handler
+        self._error = error_responder
+        self._limits = limits
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        self._answering_head = False  # a HEAD request's response carries no body
+
+    async def serve(self) -> None:
+        try:
+            while await self._serve_one():
+                self._h11.start_next_cycle()
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            pass  # the client went away or stalled; nothing left to tell it
+        except Exception:  # a bug: never let it kill the server, never leave the client hanging
+            logger.exception("cligate: connection failed")
+        finally:
+            self._writer.close()
+
+    async def _next_event(self, timeout: float) -> h11.Event:
+        while True:
+            event = self._h11.next_event()
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]
+            if self._h11.they_are_waiting_for_100_continue:
+                await self._send(h11.InformationalResponse(status_code=100, headers=[]))
+            async with asyncio.timeout(timeout):
+                data = await self._reader.read(_READ_SIZE)
+            self._h11.receive_data(data)
+
+    async def _serve_one(self) -> bool:
+        """Serve one request; return whether the connection can take another."""
+        try:
+            event = await self._next_event(self._limits.idle_timeout)
+            if type(event) is h11.ConnectionClosed:
+                return False
+            assert type(event) is h11.Request
+            self._answering_head = event.method == b"HEAD"
+            request = await self._read_request(event)
+        except _RequestRejected as rejected:
+            await self._write_rejection(rejected.status, rejected.message, "")
+            return False
+        except h11.RemoteProtocolError as exc:
+            status = exc.error_status_hint
+            message = f"cligate: malformed HTTP request: {exc}"
+            if status == 431:
+                message = "cligate: request headers are too large"
+            await self._write_rejection(status, message, "")
+            return False
+
+        try:
+            response = await self._handler(request)
+        except Exception as exc:
+            logger.exception("cligate: handler failed")
+            response = self._error(500, f"cligate: internal error: {exc!r}", request.path)
+        await self._write_response(response)
+        return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
+
+    async def _read_request(self, event: h11.Request) -> IncomingRequest:
+        limit = self._limits.max_body_bytes
+        for name, value in event.headers:
+            if name == b"content-length" and int(value) > limit:
+                raise _RequestRejected(413, f"cligate: request body is over {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            body_event = await self._next_event(self._limits.read_timeout)
+            if type(body_event) is h11.Data:
+                size += len(body_event.data)
+                if size > limit:
+                    raise _RequestRejected(413, f"cligate: request body is over {limit} bytes")
+                chunks.append(bytes(body_event.data))
+            elif type(body_event) is h11.EndOfMessage:
+                break
+            else:
+                raise ConnectionError("client closed the connection mid-request")
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        # Checked after the body is read, so the caller sees the 401/403 instead of a reset.
+        target = event.target.decode("latin-1")
+        verdict = self._guard.check(target, list(event.headers))
+        if not verdict.allowed:
+            raise _RequestRejected(verdict.status, f"cligate: {verdict.reason}")
+        return IncomingRequest(
+            method=event.method.decode("ascii"),
+            target=verdict.target,
+            headers=list(event.headers),
+            body=body,
+        )
+
+    async def _write_rejection(self, status: int, message: str, path: str) -> None:
+        if self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        response = self._error(status, message, path)
+        response.headers.append((b"connection", b"close"))
+        await self._write_response(response)
+
+    async def _write_response(self, response: OutgoingResponse) -> None:
+        body = response.body
+        headers = response.headers
+        if self._answering_head:
+            if not isinstance(body, bytes):
+                await _close_iterator(body)
+            body = b""
+        if isinstance(body, bytes):
+            headers.append((b"content-length", str(len(body)).encode()))
+            data = self._h11.send(h11.Response(status_code=response.status, headers=headers))
+            assert data is not None
+            if body:
+                more = self._h11.send(h11.Data(data=body))
+                assert more is not None
+                data += more
+            end = self._h11.send(h11.EndOfMessage())
+            assert end is not None
+            self._writer.write(data + end)
+            await self._drain()
+            return
+        await self._write_stream(response.status, headers, body)
+
+    async def _write_stream(
+        self, status: int, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]
+    ) -> None:
+        await self._send(h11.Response(status_code=status, headers=headers))
+        try:
+            async for chunk in chunks:
+                if chunk:
+                    # Each chunk goes out as soon as it arrives: SSE is never buffered.
+                    await self._send(h11.Data(data=chunk))
+        finally:
+            await _close_iterator(chunks)
+        await self._send(h11.EndOfMessage())
+
+    async def _send(self, event: h11.Event) -> None:
+        data = self._h11.send(event)
+        if data:
+            self._writer.write(data)
+            await self._drain()
+
+    async def _drain(self) -> None:
+        async with asyncio.timeout(self._limits.write_timeout):
+            await self._writer.drain()
+
+
+async def _close_iterator(chunks: AsyncIterator[bytes]) -> None:
+    """Run the body generator's clean-up (it releases the upstream connection)."""
+    closer = getattr(chunks, "aclose", None)
+    if closer is not None:
+        await closer()

@@ -1,0 +1,17 @@
+"""Caps on what one client connection may send and how long it may stay silent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    max_header_bytes: int = 64 * 1024
+    max_body_bytes: int = 32 * 1024 * 1024
+    # Between requests on a keep-alive connection.
+    idle_timeout: float = 300.0
+    # While a request is arriving: the longest silence between two reads.
+    read_timeout: float = 60.0
+    # A client that stops reading a response for this long is dropped.
+    write_timeout: float = 600.0

@@ -1,0 +1,1 @@
+"""Upstream HTTP: a small streaming client interface and its implementations."""

@@ -1,0 +1,61 @@
+"""Pick the upstream client per origin: the h11 pool for direct connections, httpx when the
+user's proxy settings say the origin must be reached through an HTTP(S) proxy."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from cligate.upstream.h11_pool import H11Pool
+from cligate.upstream.types import (
+    Origin,
+    Timeouts,
+    UpstreamClient,
+    UpstreamRequest,
+    UpstreamResponse,
+)
+
+
+def needs_http_proxy(origin: Origin, proxies: dict[str, str]) -> bool:
+    """Whether the user's proxy environment routes ``origin`` through a proxy."""
+    if origin.scheme not in proxies and "all" not in proxies:
+        return False
+    return not urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
+        f"{origin.host}:{origin.port}", proxies
+    )
+
+
+class UpstreamSelector:
+    def __init__(
+        self,
+        timeouts: Timeouts | None = None,
+        proxies: dict[str, str] | None = None,
+        force: str | None = None,
+    ) -> None:
+        self._timeouts = timeouts or Timeouts()
+        self._proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+        self._force = force  # "h11" or "httpx", from CLIGATE_UPSTREAM_CLIENT
+        self._pool = H11Pool(self._timeouts)
+        self._httpx: UpstreamClient | None = None
+        self._decisions: dict[Origin, bool] = {}
+
+    def _uses_httpx(self, origin: Origin) -> bool:
+        if self._force:
+            return self._force == "httpx"
+        decision = self._decisions.get(origin)
+        if decision is None:
+            decision = self._decisions[origin] = needs_http_proxy(origin, self._proxies)
+        return decision
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        if not self._uses_httpx(request.origin):
+            return await self._pool.send(request)
+        if self._httpx is None:
+            from cligate.upstream.httpx_client import HttpxClient  # heavy import: only if needed
+
+            self._httpx = HttpxClient(self._timeouts)
+        return await self._httpx.send(request)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+        if self._httpx is not None:
+            await self._httpx.aclose()

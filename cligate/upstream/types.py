@@ -1,0 +1,79 @@
+"""The interface the proxy uses to reach a provider; implementations are swappable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    method: str
+    origin: Origin
+    target: str  # path and query, as sent on the request line
+    headers: Headers  # without Host and Content-Length: the client adds those
+    body: bytes
+
+    @property
+    def url(self) -> str:
+        return self.origin.url + self.target
+
+
+def split_url(url: str) -> tuple[Origin, str]:
+    """``https://host:port/a/b?q`` → (Origin, ``/a/b?q``)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    port = parts.port or (443 if scheme == "https" else 80)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return Origin(scheme, parts.hostname, port), target
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect: float = 10.0
+    # Longest silence allowed between two reads of a response. Reasoning models can think for
+    # minutes before the first byte, so this is generous.
+    read: float = 600.0
+    write: float = 60.0
+
+
+class UpstreamResponse(Protocol):
+    status: int
+    headers: list[tuple[bytes, bytes]]  # names lower-cased
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives. Raises ``UpstreamError`` subclasses on failure."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection; safe to call more than once."""
+        ...
+
+
+class UpstreamClient(Protocol):
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        """Send the request and return once the status line and headers arrived."""
+        ...
+
+    async def aclose(self) -> None: ...
