@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.fake_upstream import FakeUpstream, TextReply
+
+FAKE_TOOL = Path(__file__).with_name("fake_tool.py")
+UPSTREAM_KEY = "upstream-key-for-tests"
+
+
+@dataclass
+class LaunchEnv:
+    """A sandbox for ``cligate run``: its own config dir, a fake tool and a fake upstream."""
+
+    root: Path
+    upstream: FakeUpstream
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def report_path(self) -> Path:
+        return self.root / "report.json"
+
+    def report(self) -> dict[str, object]:
+        if not self.report_path.exists():
+            return {}
+        return json.loads(self.report_path.read_text())  # type: ignore[no-any-return]
+
+    def wait_report(self, key: str, timeout: float = 10.0) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            report = self.report()
+            if key in report:
+                return report
+            time.sleep(0.02)
+        raise AssertionError(f"the fake tool never reported {key!r}: {self.report()}")
+
+    def write_config(self, text: str) -> None:
+        (self.root / "config" / "config.toml").write_text(text)
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "cligate", *args]
+
+    def run(
+        self, *args: str, timeout: float = 30, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            **kwargs,  # type: ignore[call-overload]
+        )
+
+
+@pytest.fixture
+def launch_env(tmp_path: Path) -> Iterator[LaunchEnv]:
+    tool = tmp_path / "fake-claude"
+    tool.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_TOOL}" "$@"\n')
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "config").mkdir()
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=TextReply("hello")) as upstream:
+        sandbox = LaunchEnv(tmp_path, upstream)
+        sandbox.write_config(
+            f"""
+[providers.fake]
+protocol = "anthropic"
+base_url = "{upstream.base_url}"
+api_key = "env:FAKE_UPSTREAM_KEY"
+
+[tools.claude]
+provider = "fake"
+"""
+        )
+        sandbox.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+            "CLIGATE_CONFIG_DIR": str(tmp_path / "config"),
+            "CLIGATE_CLAUDE_BIN": str(tool),
+            "FAKE_UPSTREAM_KEY": UPSTREAM_KEY,
+            "FAKE_TOOL_REPORT": str(sandbox.report_path),
+            "ANTHROPIC_API_KEY": "the-users-own-key",
+        }
+        yield sandbox
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); it is gone for every practical purpose.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def port_open(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,177 @@
+"""``cligate run`` end to end with a stand-in tool: exit codes, signals, clean-up, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.launcher.conftest import UPSTREAM_KEY, LaunchEnv, pid_alive, port_open
+
+
+def test_exit_code_and_arguments_pass_through(launch_env: LaunchEnv) -> None:
+    launch_env.env["FAKE_TOOL_EXIT"] = "7"
+    args = ["-p", "a prompt with spaces; $(not a shell) 'quoted'", "--flag"]
+    result = launch_env.run("run", "claude", "--", *args)
+    assert result.returncode == 7, result.stderr
+    assert launch_env.report()["argv"] == args
+
+
+def test_unknown_options_before_the_separator_also_reach_the_tool(launch_env: LaunchEnv) -> None:
+    result = launch_env.run("run", "claude", "-p", "hi", "--output-format", "json")
+    assert result.returncode == 0, result.stderr
+    assert launch_env.report()["argv"] == ["-p", "hi", "--output-format", "json"]
+
+
+def test_killed_by_a_signal_is_128_plus_n(launch_env: LaunchEnv) -> None:
+    launch_env.env["FAKE_TOOL_MODE"] = "self-kill"
+    assert launch_env.run("run", "claude").returncode == 128 + signal.SIGKILL
+
+
+def test_the_tool_reaches_the_provider_through_the_proxy(launch_env: LaunchEnv) -> None:
+    launch_env.env["FAKE_TOOL_MODE"] = "request"
+    result = launch_env.run("run", "claude")
+    assert result.returncode == 0, result.stderr
+    report = launch_env.report()
+    assert report["status"] == 200, report
+    assert report["has_user_key"] is False
+    assert str(report["base_url"]).startswith("http://127.0.0.1:")
+    secret = str(report["token"])
+    assert len(secret) >= 32 and secret != UPSTREAM_KEY
+    [recorded] = launch_env.upstream.requests
+    sent = dict(recorded.headers)
+    assert sent["x-api-key"] == UPSTREAM_KEY
+    assert secret not in json.dumps(recorded.headers)
+    # The proxy is gone once the tool has exited.
+    assert not port_open(str(report["base_url"]))
+
+
+def test_each_run_gets_a_fresh_secret(launch_env: LaunchEnv) -> None:
+    tokens = set()
+    for _ in range(2):
+        assert launch_env.run("run", "claude").returncode == 0
+        tokens.add(launch_env.report()["token"])
+    assert len(tokens) == 2
+
+
+@pytest.mark.parametrize(
+    ("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
+def test_a_signal_to_cligate_ends_tool_proxy_and_every_descendant(
+    launch_env: LaunchEnv, sig: signal.Signals, expected: int
+) -> None:
+    launch_env.env["FAKE_TOOL_MODE"] = "sleep-with-grandchildren"
+    process = subprocess.Popen(
+        launch_env.command("run", "claude"),
+        env=launch_env.env,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        report = launch_env.wait_report("ready")
+        assert port_open(str(report["base_url"]))
+        process.send_signal(sig)
+        assert process.wait(timeout=20) == expected
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    pids = [int(report["pid"]), *report["grandchildren"]]  # type: ignore[list-item]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    assert [pid for pid in pids if pid_alive(pid)] == []
+    assert not port_open(str(report["base_url"]))
+
+
+def test_keyboard_ctrl_c_reaches_the_tool_exactly_once(launch_env: LaunchEnv) -> None:
+    """In a terminal the tool owns the foreground: one Ctrl-C is one SIGINT, not two."""
+    import pty
+
+    launch_env.env["FAKE_TOOL_MODE"] = "count-sigint"
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session whose controlling terminal is the pty
+        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
+    try:
+        report = launch_env.wait_report("ready")
+        assert report["tty_foreground"] is True
+        os.write(master, b"\x03")  # Ctrl-C typed at the keyboard
+        report = launch_env.wait_report("sigints")
+        assert report["sigints"] == 1
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(master)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def test_upstream_unreachable_is_an_error_in_the_tools_protocol(launch_env: LaunchEnv) -> None:
+    launch_env.write_config(
+        """
+[providers.down]
+protocol = "anthropic"
+base_url = "http://127.0.0.1:9"
+[tools.claude]
+provider = "down"
+"""
+    )
+    launch_env.env["FAKE_TOOL_MODE"] = "request"
+    assert launch_env.run("run", "claude").returncode == 0
+    report = launch_env.report()
+    assert report["status"] == 502
+    error = json.loads(str(report["body"]))
+    assert error["type"] == "error" and error["error"]["type"] == "api_error"
+    assert "cligate" in error["error"]["message"] and "'down'" in error["error"]["message"]
+
+
+# --- errors before anything starts -----------------------------------------------------------
+
+
+def test_unknown_tool_lists_the_known_ones(launch_env: LaunchEnv) -> None:
+    result = launch_env.run("run", "cursor")
+    assert result.returncode == 2
+    assert "unknown tool 'cursor'" in result.stderr
+    assert "claude, codex, gemini" in result.stderr
+
+
+def test_tool_not_installed_is_127_with_how_to_install(launch_env: LaunchEnv) -> None:
+    del launch_env.env["CLIGATE_CLAUDE_BIN"]
+    launch_env.env["PATH"] = str(launch_env.root)  # no claude here
+    result = launch_env.run("run", "claude")
+    assert result.returncode == 127
+    assert "npm install -g @anthropic-ai/claude-code" in result.stderr
+
+
+def test_missing_key_variable_is_named(launch_env: LaunchEnv) -> None:
+    del launch_env.env["FAKE_UPSTREAM_KEY"]
+    result = launch_env.run("run", "claude")
+    assert result.returncode == 2
+    assert "FAKE_UPSTREAM_KEY" in result.stderr
+
+
+def test_no_provider_bound_says_how_to_bind_one(launch_env: LaunchEnv) -> None:
+    launch_env.write_config("")
+    result = launch_env.run("run", "claude")
+    assert result.returncode == 2
+    assert "--provider" in result.stderr and "[tools.claude]" in result.stderr
+
+
+def test_unknown_provider_flag_lists_known_providers(launch_env: LaunchEnv) -> None:
+    result = launch_env.run("run", "claude", "--provider", "nope")
+    assert result.returncode == 2
+    assert "'nope'" in result.stderr and "fake" in result.stderr
+
+
+def test_provider_of_another_protocol_is_refused_clearly(launch_env: LaunchEnv) -> None:
+    result = launch_env.run("run", "codex", "--provider", "fake")
+    assert result.returncode == 2
+    assert "Anthropic Messages" in result.stderr and "OpenAI Responses" in result.stderr

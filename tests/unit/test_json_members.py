@@ -1,0 +1,63 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cligate.protocols.json_members import parse_json_object
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def test_model_is_replaced_and_every_other_byte_kept() -> None:
+    body = b'{ "model" : "claude-x",\n  "messages": [{"role":"user","content":"caf\\u00e9 \xe2\x98\x83"}],"stream":true}'
+    parsed = parse_json_object(body)
+    assert parsed.value["model"] == "claude-x"
+    rewritten = parsed.with_member("model", "qwen-plus").encode()
+    assert rewritten == body.replace(b'"claude-x"', b'"qwen-plus"')
+
+
+def test_nested_model_keys_are_not_touched() -> None:
+    body = b'{"metadata":{"model":"inner"},"model":"outer"}'
+    rewritten = parse_json_object(body).with_member("model", "new").encode()
+    assert rewritten == b'{"metadata":{"model":"inner"},"model":"new"}'
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "not a JSON object"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"model": }', "expected a value"),
+        (b'{"model": "x",}', "expected a member name"),
+        (b'{"model": "x"} trailing', "extra data"),
+        (b'{"model" "x"}', "expected ':'"),
+        (b'{"a": 1', "expected ',' or '}'"),
+        (b'{"a": "\xff"}', "not UTF-8"),
+    ],
+)
+def test_malformed_bodies_are_rejected_with_a_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_json_object(body)
+
+
+@given(st.dictionaries(st.text(), JSON_VALUES, max_size=6), st.sampled_from([None, 2]))
+def test_agrees_with_json_loads(document: dict[str, object], indent: int | None) -> None:
+    body = json.dumps(document, indent=indent, ensure_ascii=False).encode()
+    parsed = parse_json_object(body)
+    assert parsed.value == json.loads(body)
+    for key in document:
+        start, end = parsed.spans[key]
+        assert json.loads(parsed.text[start:end]) == document[key]
+
+
+@given(st.dictionaries(st.text(), JSON_VALUES, min_size=1, max_size=6), st.text())
+def test_replacing_a_member_changes_only_that_member(document: dict[str, object], new: str) -> None:
+    key = next(iter(document))
+    body = json.dumps(document).encode()
+    replaced = json.loads(parse_json_object(body).with_member(key, new))
+    assert replaced == {**document, key: new}

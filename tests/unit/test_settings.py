@@ -1,0 +1,106 @@
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from cligate.config.settings import AuthStyle, KeyReference, mask_key
+from cligate.config.store import load_settings, write_private_file
+from cligate.errors import ConfigError, MissingKeyError
+from cligate.protocols.kinds import WireProtocol
+
+GOOD = """
+# my providers
+[providers.qwen]
+protocol = "openai-chat"
+base_url = "https://dashscope.aliyuncs.com/compatible-mode/v1/"
+api_key = "env:DASHSCOPE_API_KEY"
+
+[providers.claude-direct]
+protocol = "anthropic"
+base_url = "https://api.anthropic.com"
+api_key = "sk-ant-literal-key-123456"
+headers = { "x-team" = "blue" }
+
+[tools.claude]
+provider = "claude-direct"
+model = "claude-sonnet-4-6"
+"""
+
+
+def test_a_good_file_loads_into_typed_settings(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD)
+    settings = load_settings(path)
+    qwen = settings.providers["qwen"]
+    assert qwen.protocol is WireProtocol.OPENAI_CHAT
+    assert qwen.base_url == "https://dashscope.aliyuncs.com/compatible-mode/v1"
+    assert qwen.auth is AuthStyle.BEARER
+    assert qwen.api_key == KeyReference(env_var="DASHSCOPE_API_KEY")
+    direct = settings.providers["claude-direct"]
+    assert direct.auth is AuthStyle.X_API_KEY
+    assert direct.headers == (("x-team", "blue"),)
+    assert settings.tools["claude"].model == "claude-sonnet-4-6"
+
+
+def test_a_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "absent.toml")
+    assert settings.providers == {} and settings.tools == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[providers.x]\nprotocol = "smtp"\nbase_url = "https://x"', "providers.x.protocol"),
+        ('[providers.x]\nprotocol = "anthropic"\nbase_url = "ftp://x"', "providers.x.base_url"),
+        ('[providers.x]\nprotocol = "anthropic"', "providers.x.base_url"),
+        (
+            '[providers.x]\nprotocol = "anthropic"\nbase_url = "https://x"\nauth = "basic"',
+            "providers.x.auth",
+        ),
+        ('[tools.claude]\nprovider = "nobody"', "tools.claude.provider"),
+        ("providers = 3", "providers: must be a table"),
+        ("[providers.x\n", "line 1"),
+    ],
+)
+def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(path) in caught.value.message
+    assert message in caught.value.message
+
+
+def test_an_unset_key_variable_is_named() -> None:
+    with pytest.raises(MissingKeyError, match="DASHSCOPE_API_KEY"):
+        KeyReference(env_var="DASHSCOPE_API_KEY").resolve({}, "qwen")
+    assert KeyReference(env_var="K").resolve({"K": "v"}, "qwen") == "v"
+
+
+def test_keys_are_never_described_in_full() -> None:
+    key = "sk-ant-literal-key-123456"
+    assert key not in KeyReference(literal=key).describe()
+    assert KeyReference(env_var="K").describe() == "env:K"
+    assert mask_key("short") == "****"
+
+
+def test_private_file_is_written_0600_and_atomically(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "config.toml"
+    write_private_file(path, "a = 1\n")
+    assert path.read_text() == "a = 1\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp file left
+
+
+def test_concurrent_writers_leave_one_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    bodies = [f"writer = {n}\n" + "x" * 20000 + "\n" for n in range(8)]
+    threads = [threading.Thread(target=write_private_file, args=(path, b)) for b in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert path.read_text() in bodies
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
