@@ -23,11 +23,20 @@ class JsonObjectText:
     text: str
     value: dict[str, Any]
     spans: dict[str, tuple[int, int]]
+    open_brace: int  # index of the object's "{"
 
     def with_member(self, key: str, new_value: object) -> str:
-        """The text with one top-level member's value replaced; the rest is untouched."""
-        start, end = self.spans[key]
-        return self.text[:start] + json.dumps(new_value, ensure_ascii=False) + self.text[end:]
+        """The text with one top-level member set; every other byte is untouched.
+
+        An existing member's value is replaced in place; a new member goes first.
+        """
+        encoded = json.dumps(new_value, ensure_ascii=False)
+        if key in self.spans:
+            start, end = self.spans[key]
+            return self.text[:start] + encoded + self.text[end:]
+        at = self.open_brace + 1
+        separator = "," if self.spans else ""
+        return f"{self.text[:at]}{json.dumps(key)}:{encoded}{separator}{self.text[at:]}"
 
 
 def _skip_ws(text: str, index: int) -> int:
@@ -50,9 +59,10 @@ def parse_json_object(body: bytes) -> JsonObjectText:
         index = _skip_ws(text, 1)
     if index >= len(text) or text[index] != "{":
         raise ValueError("body is not a JSON object")
+    open_brace = index
     index = _skip_ws(text, index + 1)
     if index < len(text) and text[index] == "}":
-        return _finish(text, index + 1, value, spans)
+        return _finish(text, index + 1, value, spans, open_brace)
     while True:
         if index >= len(text) or text[index] != '"':
             raise ValueError(f"expected a member name at character {index}")
@@ -77,13 +87,17 @@ def parse_json_object(body: bytes) -> JsonObjectText:
             index = _skip_ws(text, index + 1)
             continue
         if index < len(text) and text[index] == "}":
-            return _finish(text, index + 1, value, spans)
+            return _finish(text, index + 1, value, spans, open_brace)
         raise ValueError(f"expected ',' or '}}' at character {index}")
 
 
 def _finish(
-    text: str, index: int, value: dict[str, Any], spans: dict[str, tuple[int, int]]
+    text: str,
+    index: int,
+    value: dict[str, Any],
+    spans: dict[str, tuple[int, int]],
+    open_brace: int,
 ) -> JsonObjectText:
     if _skip_ws(text, index) != len(text):
         raise ValueError(f"extra data after the object at character {index}")
-    return JsonObjectText(text, value, spans)
+    return JsonObjectText(text, value, spans, open_brace)

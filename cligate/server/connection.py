@@ -101,6 +101,10 @@ class ClientConnection:
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     async def _read_request(self, event: h11.Request) -> IncomingRequest:
+        # h11 caps only a head that is still incomplete; one that arrived whole is checked here.
+        head_size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers)
+        if head_size > self._limits.max_header_bytes:
+            raise _RequestRejected(431, "cligate: request headers are too large")
         limit = self._limits.max_body_bytes
         for name, value in event.headers:
             if name == b"content-length" and int(value) > limit:

@@ -56,6 +56,10 @@ class ProxyServer:
                 error_responder=self._error,
                 limits=self._limits,
             ).serve()
+        except asyncio.CancelledError:
+            # Shut down by close(). Not re-raised: asyncio would log a cancelled connection
+            # task as an error.
+            pass
         finally:
             self._connections.discard(task)
 

@@ -61,3 +61,14 @@ def test_replacing_a_member_changes_only_that_member(document: dict[str, object]
     body = json.dumps(document).encode()
     replaced = json.loads(parse_json_object(body).with_member(key, new))
     assert replaced == {**document, key: new}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"stream": true}', b'{"model":"m","stream": true}'),
+        (b" { } ", b' {"model":"m" } '),
+    ],
+)
+def test_a_missing_member_is_added_first(body: bytes, expected: bytes) -> None:
+    assert parse_json_object(body).with_member("model", "m").encode() == expected

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cligate.config.settings import AuthStyle, ProviderSettings, ToolBinding
+from cligate.protocols.kinds import WireProtocol
+from cligate.server.handler import GatewayHandler, RunContext
+from cligate.server.limits import ServerLimits
+from cligate.server.proxy import ProxyServer
+from cligate.upstream.selector import UpstreamSelector
+from cligate.upstream.types import Timeouts
+from tests.fake_upstream import FakeUpstream, TextReply
+
+UPSTREAM_KEY = "upstream-key"
+SECRET = "per-run-secret-for-proxy-tests-0123456789"
+TOOL_FOR = {
+    WireProtocol.ANTHROPIC: "claude",
+    WireProtocol.OPENAI_RESPONSES: "codex",
+    WireProtocol.GEMINI: "gemini",
+    WireProtocol.OPENAI_CHAT: "chat-client",
+}
+
+
+@dataclass
+class RunningProxy:
+    url: str
+    secret: str
+    upstream: FakeUpstream
+
+
+class ProxyThread:
+    """The real proxy on 127.0.0.1:0, its event loop in a background thread."""
+
+    def __init__(
+        self,
+        provider: ProviderSettings,
+        client: str,
+        timeouts: Timeouts,
+        limits: ServerLimits,
+        binding: ToolBinding,
+    ) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        context = RunContext(
+            tool=TOOL_FOR[provider.protocol],
+            tool_protocol=provider.protocol,
+            provider=provider,
+            provider_key=UPSTREAM_KEY,
+            binding=binding,
+        )
+        self.upstream_client = UpstreamSelector(timeouts=timeouts, proxies={}, force=client)
+        handler = GatewayHandler(context, self.upstream_client)
+        self.server = ProxyServer(handler, handler.error_for_path, SECRET, limits)
+
+    def start(self) -> str:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(5)
+        return self.server.url
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            await self.server.close()
+            await self.upstream_client.aclose()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+
+@pytest.fixture(params=["h11", "httpx"])
+def upstream_client(request: pytest.FixtureRequest) -> str:
+    """Both upstream clients must behave the same; the h11 pool is the default."""
+    return str(request.param)
+
+
+def start_proxy(
+    upstream: FakeUpstream,
+    protocol: WireProtocol,
+    client: str = "h11",
+    timeouts: Timeouts | None = None,
+    limits: ServerLimits | None = None,
+    base_url: str | None = None,
+    binding: ToolBinding | None = None,
+) -> tuple[ProxyThread, str]:
+    suffix = "/v1" if protocol in (WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES) else ""
+    provider = ProviderSettings(
+        name="fake",
+        protocol=protocol,
+        base_url=base_url or upstream.base_url + suffix,
+        auth=AuthStyle.default_for(protocol),
+    )
+    thread = ProxyThread(
+        provider, client, timeouts or Timeouts(), limits or ServerLimits(), binding or ToolBinding()
+    )
+    return thread, thread.start()
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=TextReply("hello through cligate")) as fake:
+        yield fake
