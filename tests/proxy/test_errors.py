@@ -186,10 +186,12 @@ def test_a_stream_cut_halfway_ends_with_an_anthropic_error_event(
     upstream.set_fault(CutStream(after_events=3))
     client = anthropic.Anthropic(base_url=proxy_url, api_key=SECRET, max_retries=0)
     received: list[str] = []
-    with pytest.raises(anthropic.APIStatusError) as caught:
-        with client.messages.stream(**MESSAGE) as stream:  # type: ignore[arg-type]
-            for event in stream:
-                received.append(event.type)
+    with (
+        pytest.raises(anthropic.APIStatusError) as caught,
+        client.messages.stream(**MESSAGE) as stream,  # type: ignore[arg-type]
+    ):
+        for event in stream:
+            received.append(event.type)
     assert received[:1] == ["message_start"]  # what arrived before the cut was delivered
     assert "broke" in str(caught.value) and "cligate" in str(caught.value)
 
