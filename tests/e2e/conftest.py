@@ -1,0 +1,99 @@
+"""Real coding CLIs from npm, run through ``cligate run`` against the scripted upstream.
+
+``tests/run`` installs the pinned CLIs into ``.cache/clis`` and sets ``CLIGATE_REQUIRE_E2E=1``,
+which turns a missing CLI into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+CLI_BIN = (
+    Path(os.environ.get("CLIGATE_E2E_CLIS", REPO / ".cache" / "clis")) / "node_modules" / ".bin"
+)
+UPSTREAM_KEY = "e2e-upstream-key"
+
+
+def require_cli(name: str) -> Path:
+    path = CLI_BIN / name
+    if not path.exists():
+        if os.environ.get("CLIGATE_REQUIRE_E2E") == "1":
+            pytest.fail(f"{path} is missing: tests/run installs the pinned CLIs")
+        pytest.skip(f"{name} not installed in {CLI_BIN} (run tests/run to install it)")
+    return path
+
+
+@dataclass
+class Sandbox:
+    """A home, a work dir and a config dir for one run; kept out of /tmp because codex
+    refuses to place its helper binaries there."""
+
+    home: Path
+    work: Path
+    config: Path
+    token: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            "PATH": f"{CLI_BIN}:{os.environ['PATH']}",
+            "HOME": str(self.home),
+            "CLIGATE_CONFIG_DIR": str(self.config),
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+            "NO_COLOR": "1",
+        }
+        env.update(extra)
+        return env
+
+    def write_config(self, protocol: str, base_url: str, tool: str) -> None:
+        (self.config / "config.toml").write_text(
+            f'[providers.fake]\nprotocol = "{protocol}"\nbase_url = "{base_url}"\n'
+            f'api_key = "env:FAKE_KEY"\n\n[tools.{tool}]\nprovider = "fake"\n'
+        )
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    root = REPO / ".cache" / "e2e" / f"{request.node.name[:40]}-{secrets.token_hex(4)}"
+    home, work, config = root / "home", root / "work", root / "config"
+    for directory in (home, work, config):
+        directory.mkdir(parents=True)
+    token = f"TOKEN-{secrets.token_hex(8)}"
+    (work / "token.txt").write_text(token + "\n")
+    yield Sandbox(home, work, config, token)
+    subprocess.run(["rm", "-rf", str(root)], check=False)
+
+
+def run_cligate(
+    tool: str, args: list[str], sandbox: Sandbox, timeout: float = 150, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cligate run TOOL -- ARGS``; on timeout kill the whole process group."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cligate", "run", tool, "--", *args],
+        cwd=sandbox.work,
+        env=sandbox.env(FAKE_KEY=UPSTREAM_KEY, **env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(
+            f"cligate run {tool} timed out\nstdout:{stdout[-2000:]}\nstderr:{stderr[-2000:]}"
+        )
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)

@@ -1,0 +1,73 @@
+"""One tool-calling round trip per real CLI: the tool really runs ``cat token.txt``, its output
+goes back upstream, and the scripted final answer carrying it is the CLI's answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, require_cli, run_cligate
+from tests.fake_upstream import FakeUpstream, RecordedRequest, ShellRoundTrip
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_round_trip(requests: list[RecordedRequest], token: str, auth_header: str) -> None:
+    turns = [r for r in requests if r.protocol is not None]
+    assert len(turns) >= 2, [r.outcome for r in requests]
+    assert any(r.outcome.startswith("tool_call:") for r in turns), [r.outcome for r in turns]
+    # The command's output (the token) went back to the provider as a tool result.
+    assert any(token.encode() in r.body for r in turns if not r.outcome.startswith("tool_call"))
+    for request in requests:
+        assert request.header(auth_header) is not None, request.path
+        # The provider only ever sees its own key, never the per-run secret.
+        keys = {request.header(h) for h in ("authorization", "x-api-key", "x-goog-api-key")}
+        keys.discard(None)
+        assert keys <= {UPSTREAM_KEY, f"Bearer {UPSTREAM_KEY}"}, keys
+
+
+def test_claude_code_runs_a_tool_through_cligate(sandbox: Sandbox) -> None:
+    require_cli("claude")
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
+        sandbox.write_config("anthropic", upstream.base_url, "claude")
+        result = run_cligate(
+            "claude",
+            ["-p", "Show me token.txt", "--output-format", "json", "--allowedTools", "Bash"],
+            sandbox,
+        )
+        requests = upstream.requests
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout)
+    assert answer["is_error"] is False
+    assert answer["result"] == f"FINAL: {sandbox.token}"
+    assert_round_trip(requests, sandbox.token, "x-api-key")
+
+
+def test_codex_runs_a_tool_through_cligate(sandbox: Sandbox) -> None:
+    require_cli("codex")
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
+        sandbox.write_config("openai-responses", upstream.base_url + "/v1", "codex")
+        user_config = sandbox.home / ".codex" / "config.toml"
+        user_config.parent.mkdir()
+        user_config.write_text('# my own codex settings\nmodel = "o3"\n')
+        last_message = sandbox.work / "last.txt"
+        result = run_cligate(
+            "codex",
+            [
+                "exec",
+                "--skip-git-repo-check",
+                "--color",
+                "never",
+                "-o",
+                str(last_message),
+                "Show me token.txt",
+            ],
+            sandbox,
+        )
+        requests = upstream.requests
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sandbox.token in last_message.read_text()
+    assert last_message.read_text().startswith("FINAL:")
+    assert_round_trip(requests, sandbox.token, "authorization")
+    assert user_config.read_text() == '# my own codex settings\nmodel = "o3"\n'
