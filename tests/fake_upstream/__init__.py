@@ -1,0 +1,45 @@
+"""A scripted fake model provider (Anthropic, OpenAI Responses/Chat, Gemini) for tests.
+
+    with FakeUpstream(api_key="up-key", script=ShellRoundTrip("cat token.txt")) as up:
+        ...  # point a client at up.base_url; inspect up.requests; up.set_fault(HttpError(503))
+"""
+
+from .model import (
+    CutStream,
+    Fault,
+    Hang,
+    HttpError,
+    Protocol,
+    RecordedRequest,
+    Reply,
+    SlowFirstByte,
+    ToolCall,
+    ToolSpec,
+    Turn,
+)
+from .parse import parse_turn
+from .schema_instance import minimal_instance
+from .scripts import Script, ShellRoundTrip, TextReply, answer, normalize_output
+from .server import FakeUpstream
+
+__all__ = [
+    "CutStream",
+    "FakeUpstream",
+    "Fault",
+    "Hang",
+    "HttpError",
+    "Protocol",
+    "RecordedRequest",
+    "Reply",
+    "Script",
+    "ShellRoundTrip",
+    "SlowFirstByte",
+    "TextReply",
+    "ToolCall",
+    "ToolSpec",
+    "Turn",
+    "answer",
+    "minimal_instance",
+    "normalize_output",
+    "parse_turn",
+]

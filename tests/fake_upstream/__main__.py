@@ -1,0 +1,75 @@
+"""Run the fake upstream as a process: prints its base URL on line 1, serves until SIGTERM.
+
+    python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
+    python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from .model import CutStream, Fault, Hang, HttpError, SlowFirstByte
+from .scripts import Script, ShellRoundTrip, TextReply
+from .server import FakeUpstream
+
+
+def parse_script(spec: str) -> Script:
+    """`text:WORDS` or `shell:COMMAND`."""
+    kind, sep, value = spec.partition(":")
+    if sep and kind == "text":
+        return TextReply(value)
+    if sep and kind == "shell":
+        return ShellRoundTrip(value)
+    raise argparse.ArgumentTypeError(f"script must be text:WORDS or shell:COMMAND, not {spec!r}")
+
+
+def parse_fault(spec: str) -> Fault:
+    """`http:STATUS[:MESSAGE]`, `cut:N`, `hang:SECONDS` or `slow:SECONDS`."""
+    kind, _, rest = spec.partition(":")
+    try:
+        if kind == "http":
+            status, _, message = rest.partition(":")
+            return HttpError(int(status), message or "injected error")
+        if kind == "cut":
+            return CutStream(int(rest))
+        if kind == "hang":
+            return Hang(float(rest))
+        if kind == "slow":
+            return SlowFirstByte(float(rest))
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"bad fault {spec!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_upstream")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", default=None, help="required key (default: no auth)")
+    parser.add_argument("--script", type=parse_script, default=TextReply("hi"),
+                        help="text:WORDS or shell:COMMAND (default text:hi)")
+    parser.add_argument("--fault", type=parse_fault, default=None,
+                        help="http:STATUS[:MESSAGE], cut:N, hang:SECONDS or slow:SECONDS")
+    parser.add_argument("--stream-delay", type=float, default=0.0,
+                        help="seconds between SSE events (default 0)")
+    args = parser.parse_args(argv)
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    # Block before the server thread starts so only sigwait() below receives them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    upstream = FakeUpstream(
+        api_key=args.api_key,
+        script=args.script,
+        fault=args.fault,
+        port=args.port,
+        stream_delay=args.stream_delay,
+    )
+    with upstream:
+        sys.stdout.write(upstream.base_url + "\n")
+        sys.stdout.flush()
+        signal.sigwait(stop_signals)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

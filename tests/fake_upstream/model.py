@@ -1,0 +1,181 @@
+"""Typed values shared by the fake upstream: recorded requests, faults, parsed turns, replies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qs
+
+Protocol = Literal["anthropic", "responses", "chat", "gemini"]
+"""The provider protocol a request was routed to."""
+
+PROTOCOLS: tuple[Protocol, ...] = ("anthropic", "responses", "chat", "gemini")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One HTTP request the fake received, as it arrived on the wire."""
+
+    method: str
+    path: str
+    query: str
+    """The raw query string (without the leading "?"); see `query_params`."""
+    headers: tuple[tuple[str, str], ...]
+    """Header pairs in arrival order, names lower-cased."""
+    body: bytes
+    json: Any
+    """The parsed JSON body, or None when the body is empty or not JSON."""
+    protocol: Protocol | None
+    """None for requests that matched no model endpoint (preconnects, 404s)."""
+    outcome: str = ""
+    """What the fake answered: "text", "json", "tool_call:NAME", "error:401", "fault:cut", ..."""
+
+    @property
+    def query_params(self) -> dict[str, list[str]]:
+        return parse_qs(self.query, keep_blank_values=True)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key == wanted:
+                return value
+        return None
+
+    @property
+    def header_dict(self) -> dict[str, str]:
+        """Headers as a dict (the last value wins for repeated names)."""
+        return dict(self.headers)
+
+    @property
+    def stream(self) -> bool:
+        """Whether the request asked for a streamed answer."""
+        if self.protocol == "gemini":
+            return ":streamGenerateContent" in self.path
+        return isinstance(self.json, dict) and self.json.get("stream") is True
+
+
+# ---------------------------------------------------------------------------- faults
+
+
+@dataclass(frozen=True, slots=True)
+class HttpError:
+    """Answer with this HTTP status and the protocol's error JSON shape."""
+
+    status: int
+    message: str = "injected error"
+    retry_after: float | None = None
+    """When set, a `retry-after` header (seconds) is added."""
+
+
+@dataclass(frozen=True, slots=True)
+class CutStream:
+    """Send the response head and `after_events` SSE events, then drop the connection.
+
+    No terminating chunk is sent, so clients see an incomplete chunked body. For a
+    non-streamed request the head (with the full content-length) and the first half of the
+    body are sent instead.
+    """
+
+    after_events: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """Read the request, send nothing for `seconds`, then close the connection."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SlowFirstByte:
+    """Wait `seconds` before the response head, then answer normally."""
+
+    seconds: float
+
+
+Fault = HttpError | CutStream | Hang | SlowFirstByte
+
+
+# ---------------------------------------------------------------------------- parsed turns
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered in a request, in protocol-neutral form."""
+
+    name: str
+    kind: Literal["function", "custom"] = "function"
+    """"custom" = a freeform (non-JSON input) tool, like codex's responses-lite `exec`."""
+    schema: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a script needs to know about one request, independent of the protocol."""
+
+    protocol: Protocol
+    model: str
+    stream: bool
+    tools: tuple[ToolSpec, ...]
+    tool_results: tuple[str, ...] | None
+    """Texts of the tool results in the latest turn, or None if that turn has none."""
+    json_schema: dict[str, Any] | None
+    """The requested output schema when JSON output is requested ({} = any JSON object)."""
+    wants_json: bool
+    body_size: int
+
+
+# ---------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call the fake model makes.
+
+    `arguments` is the JSON object for function tools; `input` the raw text for custom tools.
+    """
+
+    name: str
+    call_id: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["function", "custom"] = "function"
+    input: str = ""
+
+    @property
+    def arguments_json(self) -> str:
+        return json.dumps(self.arguments)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the fake model says: optional text, then an optional tool call."""
+
+    text: str = ""
+    tool_call: ToolCall | None = None
+    kind: Literal["text", "json", "tool_call"] = "text"
+
+    @property
+    def outcome(self) -> str:
+        if self.tool_call is not None:
+            return f"tool_call:{self.tool_call.name}"
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def estimate_usage(turn: Turn, reply: Reply) -> Usage:
+    """Cheap, deterministic token counts (about 4 bytes a token)."""
+    out = len(reply.text)
+    if reply.tool_call is not None:
+        out += len(reply.tool_call.arguments_json) + len(reply.tool_call.input)
+    return Usage(input_tokens=max(1, turn.body_size // 4), output_tokens=max(1, out // 4))

@@ -1,0 +1,150 @@
+"""Scripts decide what the fake model answers to a parsed `Turn`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .model import Reply, ToolCall, ToolSpec, Turn
+from .schema_instance import minimal_instance
+
+_ids = itertools.count(1)
+
+SHELL_TOOL_NAMES = ("Bash", "exec_command", "shell", "run_shell_command", "shell_command", "bash")
+"""Tool names tried first, in this order (Claude Code, Codex, Gemini CLI, generic)."""
+_SHELL_HINTS = ("bash", "shell", "exec")
+_COMMAND_KEYS = ("command", "cmd")
+TOOL_DESCRIPTION = "Run a shell command requested by the fake upstream"
+OUTPUT_CAP = 500
+
+
+def fresh_id(prefix: str) -> str:
+    """A process-unique id such as `toolu_fake000000000007`."""
+    return f"{prefix}fake{next(_ids):012x}"
+
+
+class Script(Protocol):
+    """Anything with `reply(turn) -> Reply` can script the fake."""
+
+    def reply(self, turn: Turn) -> Reply: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextReply:
+    """Always answer `text` (JSON-output requests still get schema-valid JSON)."""
+
+    text: str
+
+    def reply(self, turn: Turn) -> Reply:
+        return Reply(text=self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class ShellRoundTrip:
+    """Ask for one shell command, then echo the tool output back as the final answer.
+
+    The decision is made from the request content alone (stateless): if the latest turn carries
+    a tool result the answer is `f"{final_prefix} {output}"`, otherwise a call to the shell
+    tool found in the request. Requests without tools get `side_text`.
+    """
+
+    command: str
+    final_prefix: str = "FINAL:"
+    side_text: str = "OK"
+    preamble: str = "I will run the command."
+
+    def reply(self, turn: Turn) -> Reply:
+        if turn.tool_results is not None:
+            return Reply(text=f"{self.final_prefix} {normalize_output(turn.tool_results)}")
+        if not turn.tools:
+            return Reply(text=self.side_text)
+        tool = find_shell_tool(turn.tools)
+        if tool is None:
+            names = ", ".join(t.name for t in turn.tools)
+            return Reply(text=f"fake upstream: no shell tool among: {names}")
+        return Reply(text=self.preamble, tool_call=shell_call(turn, tool, self.command))
+
+
+def answer(script: Script, turn: Turn) -> Reply:
+    """The reply to a turn: schema-valid JSON when JSON output is requested, else the script's."""
+    if turn.wants_json:
+        value = minimal_instance(turn.json_schema) if turn.json_schema else {}
+        return Reply(text=json.dumps(value), kind="json")
+    return script.reply(turn)
+
+
+def normalize_output(results: tuple[str, ...]) -> str:
+    """Tool outputs joined, whitespace collapsed, capped at OUTPUT_CAP characters."""
+    return " ".join(" ".join(results).split())[:OUTPUT_CAP]
+
+
+def find_shell_tool(tools: tuple[ToolSpec, ...]) -> ToolSpec | None:
+    functions = [t for t in tools if t.kind == "function"]
+    by_name = {t.name: t for t in functions}
+    for name in SHELL_TOOL_NAMES:
+        if name in by_name:
+            return by_name[name]
+    for hint in _SHELL_HINTS:
+        for tool in functions:
+            if hint in tool.name.lower():
+                return tool
+    for tool in tools:
+        if tool.kind == "custom" and any(h in tool.name.lower() for h in _SHELL_HINTS):
+            return tool
+    return None
+
+
+def _call_id(turn: Turn, tool: ToolSpec) -> str:
+    if turn.protocol == "anthropic":
+        return fresh_id("toolu_")
+    if turn.protocol == "gemini":
+        return fresh_id(f"{tool.name}_")
+    return fresh_id("call_")
+
+
+def shell_call(turn: Turn, tool: ToolSpec, command: str) -> ToolCall:
+    call_id = _call_id(turn, tool)
+    if tool.kind == "custom":
+        text = command
+        if tool.name == "exec":  # codex "responses lite": JavaScript that calls exec_command
+            call = f"await tools.exec_command({{cmd: {json.dumps(command)}}})"
+            text = f"const r = {call};\ntext(r);\n"
+        return ToolCall(name=tool.name, call_id=call_id, kind="custom", input=text)
+    arguments = shell_arguments(tool.schema, command)
+    return ToolCall(name=tool.name, call_id=call_id, arguments=arguments)
+
+
+def shell_arguments(schema: dict[str, Any], command: str) -> dict[str, Any]:
+    """Arguments for a shell tool, shaped by its JSON schema."""
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    key = next((k for k in _COMMAND_KEYS if k in props), None)
+    required = schema.get("required")
+    required = required if isinstance(required, list) else []
+    required_names = [r for r in required if isinstance(r, str)]
+    if key is None:
+        strings = [r for r in required_names if _type_name(props.get(r)) == "string"]
+        key = strings[0] if len(strings) == 1 else "command"
+    args: dict[str, Any] = {}
+    if _type_name(props.get(key)) == "array":
+        args[key] = ["bash", "-lc", command]
+    else:
+        args[key] = command
+    if "description" in props:
+        args["description"] = TOOL_DESCRIPTION
+    for name in required_names:
+        if name not in args:
+            sub = props.get(name)
+            args[name] = minimal_instance(sub if isinstance(sub, dict) else {})
+    return args
+
+
+def _type_name(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    raw = schema.get("type")
+    if isinstance(raw, list):
+        raw = next((t for t in raw if t != "null"), None)
+    return raw.lower() if isinstance(raw, str) else None

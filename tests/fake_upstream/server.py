@@ -1,0 +1,362 @@
+"""The fake provider server: h11 over asyncio streams, in a background daemon thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import h11
+
+from . import wire_anthropic, wire_chat, wire_gemini, wire_responses
+from .model import (
+    CutStream,
+    Fault,
+    Hang,
+    HttpError,
+    Protocol,
+    RecordedRequest,
+    SlowFirstByte,
+    estimate_usage,
+)
+from .parse import parse_turn
+from .routes import AUTH_MESSAGES, Route, authorized, route
+from .scripts import Script, TextReply, answer
+from .wire import Rendered, error_answer
+
+READ_SIZE = 256 * 1024
+MAX_BODY = 64 * 1024 * 1024
+MAX_REQUESTS_PER_CONNECTION = 100_000
+MAX_READS_PER_REQUEST = MAX_BODY // 1024 + 16
+Headers = tuple[tuple[str, str], ...]
+
+
+class FakeUpstream:
+    """A scripted model provider on http://127.0.0.1:PORT speaking four protocols.
+
+    Use as a context manager (or call start()/stop()). `api_key=None` disables auth checks.
+    `stream_delay` (seconds) paces SSE events; 0 writes a whole stream at once.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = "test-key",
+        script: Script | None = None,
+        fault: Fault | None = None,
+        *,
+        port: int = 0,
+        stream_delay: float = 0.0,
+        idle_timeout: float = 120.0,
+    ) -> None:
+        self.api_key = api_key
+        self.stream_delay = stream_delay
+        self.idle_timeout = idle_timeout
+        self._requested_port = port
+        self._script: Script = script if script is not None else TextReply("Hello from the fake.")
+        self._fault: Fault | None = fault
+        self._fault_left: int | None = None
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._requests: list[RecordedRequest] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
+        self.port = 0
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Block until at least `count` requests were recorded (or the timeout passes)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._requests) < count:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._changed.wait(left):
+                    break
+            return list(self._requests)
+
+    @property
+    def script(self) -> Script:
+        return self._script
+
+    def set_script(self, script: Script) -> None:
+        with self._lock:
+            self._script = script
+
+    def set_fault(self, fault: Fault | None, times: int | None = None) -> None:
+        """Apply `fault` to the next `times` model requests (None = until changed)."""
+        with self._lock:
+            self._fault = fault
+            self._fault_left = times
+
+    def start(self) -> FakeUpstream:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._run, name="fake-upstream", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake upstream did not start")
+        if self._startup_error is not None:
+            raise RuntimeError("fake upstream failed to start") from self._startup_error
+        return self
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ loop thread
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            server = loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", self._requested_port, backlog=512)
+            )
+            self.port = server.sockets[0].getsockname()[1]
+        except BaseException as exc:  # reported to start()
+            self._startup_error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            for task in list(self._connections):
+                task.cancel()
+            if self._connections:
+                loop.run_until_complete(
+                    asyncio.gather(*self._connections, return_exceptions=True)
+                )
+            loop.close()
+
+    def _take_fault(self) -> Fault | None:
+        with self._lock:
+            fault = self._fault
+            if fault is not None and self._fault_left is not None:
+                self._fault_left -= 1
+                if self._fault_left <= 0:
+                    self._fault, self._fault_left = None, None
+            return fault
+
+    def _record(self, item: RecordedRequest) -> None:
+        with self._changed:
+            self._requests.append(item)
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        cancelled = False
+        try:
+            for _ in range(MAX_REQUESTS_PER_CONNECTION):
+                got = await self._read_request(conn, reader, writer)
+                if got is None:
+                    return
+                keep = await self._respond(conn, writer, *got)
+                if not keep or conn.our_state is not h11.DONE:
+                    return
+                if conn.their_state is not h11.DONE:
+                    return
+                conn.start_next_cycle()
+        except (ConnectionError, h11.ProtocolError, TimeoutError):
+            pass
+        except asyncio.CancelledError:  # server shutdown; end quietly
+            cancelled = True
+        finally:
+            if task is not None:
+                self._connections.discard(task)
+            await _close(writer, cancelled)
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[h11.Request, bytes] | None:
+        request: h11.Request | None = None
+        chunks: list[bytes] = []
+        size = 0
+        for _ in range(MAX_READS_PER_REQUEST):
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                if conn.they_are_waiting_for_100_continue:
+                    continue_ = h11.InformationalResponse(status_code=100, headers=[])
+                    writer.write(_out(conn, continue_))
+                data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
+                conn.receive_data(data)
+            elif isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > MAX_BODY:
+                    return None
+                chunks.append(event.data)
+            elif isinstance(event, h11.EndOfMessage) and request is not None:
+                return request, chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            else:  # ConnectionClosed, PAUSED
+                return None
+        return None
+
+    async def _respond(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, req: h11.Request, body: bytes
+    ) -> bool:
+        method = req.method.decode("ascii")
+        path, _, query = req.target.decode("latin-1").partition("?")
+        headers: Headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers)
+        found = route(method, path)
+
+        def record(protocol: Protocol | None, data: Any, outcome: str) -> None:
+            self._record(RecordedRequest(method, path, query, headers, body, data, protocol,
+                                         outcome))
+
+        if found is None:
+            if path == "/" and method in ("HEAD", "GET"):
+                record(None, None, "preconnect")
+                ok = Rendered(200, (), b"" if method == "HEAD" else b"ok")
+                return await self._send(conn, writer, ok, None)
+            record(None, None, "error:404")
+            return await self._send(conn, writer, error_answer(None, 404, "not found"), None)
+        protocol = found.protocol
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            record(protocol, None, "error:400")
+            answer400 = error_answer(protocol, 400, "request body is not valid JSON")
+            return await self._send(conn, writer, answer400, None)
+        if not authorized(protocol, self.api_key, headers, query):
+            record(protocol, data, "error:401")
+            answer401 = error_answer(protocol, 401, AUTH_MESSAGES[protocol])
+            return await self._send(conn, writer, answer401, None)
+        fault = self._take_fault()
+        if isinstance(fault, HttpError):
+            record(protocol, data, f"error:{fault.status}")
+            rendered = error_answer(protocol, fault.status, fault.message, fault.retry_after)
+            return await self._send(conn, writer, rendered, None)
+        if isinstance(fault, Hang):
+            record(protocol, data, "fault:hang")
+            await asyncio.sleep(fault.seconds)
+            return False
+        if isinstance(fault, SlowFirstByte):
+            await asyncio.sleep(fault.seconds)
+        try:
+            rendered, outcome = self._answer(found, data, path, query, len(body))
+        except Exception as exc:  # a broken custom script: say so instead of dropping the line
+            rendered = error_answer(protocol, 500, f"fake upstream script failed: {exc!r}")
+            outcome = "error:500"
+        cut = fault if isinstance(fault, CutStream) else None
+        record(protocol, data, "fault:cut" if cut is not None else outcome)
+        return await self._send(conn, writer, rendered, cut)
+
+    def _answer(
+        self, found: Route, data: Any, path: str, query: str, size: int
+    ) -> tuple[Rendered, str]:
+        turn = parse_turn(found.protocol, data, path, size)
+        if found.endpoint == "count_tokens":
+            return wire_anthropic.count_tokens(turn), "count_tokens"
+        reply = answer(self._script, turn)
+        usage = estimate_usage(turn, reply)
+        if found.protocol == "anthropic":
+            return wire_anthropic.render(turn, reply, usage), reply.outcome
+        if found.protocol == "responses":
+            return wire_responses.render(turn, reply, usage), reply.outcome
+        if found.protocol == "chat":
+            options = data.get("stream_options") if isinstance(data, dict) else None
+            include = isinstance(options, dict) and options.get("include_usage") is True
+            return wire_chat.render(turn, reply, usage, include), reply.outcome
+        sse = "alt=sse" in query
+        return wire_gemini.render(turn, reply, usage, sse), reply.outcome
+
+    async def _send(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        rendered: Rendered,
+        cut: CutStream | None,
+    ) -> bool:
+        """Write an answer; False when the connection must be dropped afterwards."""
+        headers = list(rendered.headers)
+        if rendered.events is None:
+            headers.append((b"content-length", str(len(rendered.body)).encode()))
+            head = _out(conn, h11.Response(status_code=rendered.status, headers=headers))
+            if cut is not None:
+                writer.write(head + rendered.body[: len(rendered.body) // 2])
+                await writer.drain()
+                return False
+            if rendered.body:
+                head += _out(conn, h11.Data(data=rendered.body))
+            writer.write(head + _out(conn, h11.EndOfMessage()))
+            await writer.drain()
+            return True
+        writer.write(_out(conn, h11.Response(status_code=rendered.status, headers=headers)))
+        events = rendered.events if cut is None else rendered.events[: max(0, cut.after_events)]
+        parts: list[bytes] = []
+        for event in events:
+            parts.append(_out(conn, h11.Data(data=event)))
+            if self.stream_delay > 0:
+                writer.write(b"".join(parts))
+                parts.clear()
+                await writer.drain()
+                await asyncio.sleep(self.stream_delay)
+        if cut is not None:
+            writer.write(b"".join(parts))
+            await writer.drain()
+            return False
+        parts.append(_out(conn, h11.EndOfMessage()))
+        writer.write(b"".join(parts))
+        await writer.drain()
+        return True
+
+
+def _out(conn: h11.Connection, event: h11.Event) -> bytes:
+    return conn.send(event) or b""
+
+
+async def _close(writer: asyncio.StreamWriter, abort: bool) -> None:
+    """Close after flushing what was written (a cut stream keeps its partial events)."""
+    if abort:
+        writer.transport.abort()
+        return
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 5)
+    except (Exception, asyncio.CancelledError):
+        writer.transport.abort()
