@@ -150,8 +150,11 @@ def test_anthropic_text(up: FakeUpstream, stream: bool) -> None:
     messages: Any = [{"role": "user", "content": "hi"}]
     if stream:
         with client.messages.stream(model="claude-x", max_tokens=50, messages=messages) as s:
-            deltas = [e.delta.text for e in s if e.type == "content_block_delta"
-                      and e.delta.type == "text_delta"]
+            deltas = [
+                e.delta.text
+                for e in s
+                if e.type == "content_block_delta" and e.delta.type == "text_delta"
+            ]
             message = s.get_final_message()
         assert len(deltas) > 1
     else:
@@ -193,9 +196,14 @@ def test_anthropic_shell_round_trip(up: FakeUpstream, stream: bool, list_content
     secret = token()
     content: Any = f"{secret}\n" if not list_content else [{"type": "text", "text": secret}]
     messages.append({"role": "assistant", "content": [b.model_dump() for b in first.content]})
-    messages.append({"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": uses[0].id, "content": content},
-    ]})
+    messages.append(
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": uses[0].id, "content": content},
+            ],
+        }
+    )
     final = call()
     assert final.stop_reason == "end_turn"
     assert final.content[0].type == "text"
@@ -288,10 +296,21 @@ def test_responses_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
     if stream:
         assert kinds == RESPONSES_TOOL_EVENTS
     secret = token()
-    items.append({"type": "function_call", "call_id": calls[0].call_id, "name": calls[0].name,
-                  "arguments": calls[0].arguments})
-    items.append({"type": "function_call_output", "call_id": calls[0].call_id,
-                  "output": f"Process exited with code 0\nOutput:\n{secret}\n"})
+    items.append(
+        {
+            "type": "function_call",
+            "call_id": calls[0].call_id,
+            "name": calls[0].name,
+            "arguments": calls[0].arguments,
+        }
+    )
+    items.append(
+        {
+            "type": "function_call_output",
+            "call_id": calls[0].call_id,
+            "output": f"Process exited with code 0\nOutput:\n{secret}\n",
+        }
+    )
     final, _ = call()
     assert final.status == "completed"
     assert final.output_text == f"FINAL: Process exited with code 0 Output: {secret}"
@@ -305,13 +324,24 @@ def test_responses_shell_tool_with_argv_and_list_output(up: FakeUpstream) -> Non
     assert call.type == "function_call"
     assert json.loads(call.arguments) == {"command": ["bash", "-lc", CMD]}
     secret = token()
-    final = client.responses.create(model="m", tools=[CODEX_SHELL_TOOL], input=[
-        {"role": "user", "content": "go"},
-        {"type": "function_call", "call_id": call.call_id, "name": "shell",
-         "arguments": call.arguments},
-        {"type": "function_call_output", "call_id": call.call_id,
-         "output": [{"type": "input_text", "text": secret}]},
-    ])
+    final = client.responses.create(
+        model="m",
+        tools=[CODEX_SHELL_TOOL],
+        input=[
+            {"role": "user", "content": "go"},
+            {
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": "shell",
+                "arguments": call.arguments,
+            },
+            {
+                "type": "function_call_output",
+                "call_id": call.call_id,
+                "output": [{"type": "input_text", "text": secret}],
+            },
+        ],
+    )
     assert final.output_text == f"FINAL: {secret}"
 
 
@@ -343,8 +373,10 @@ def test_responses_text_wrong_key_and_errors(up: FakeUpstream) -> None:
 @pytest.mark.parametrize("stream", [False, True])
 def test_chat_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
     client = openai_client(up)
-    messages: list[Any] = [{"role": "system", "content": "be brief"},
-                           {"role": "user", "content": "show the token"}]
+    messages: list[Any] = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "show the token"},
+    ]
     tools: Any = CHAT_TOOLS
 
     def call() -> tuple[str | None, list[tuple[str, str, str]], str | None, int]:
@@ -356,8 +388,11 @@ def test_chat_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
         else:
             done = client.chat.completions.create(model="c", messages=messages, tools=tools)
         choice = done.choices[0]
-        calls = [(c.id, c.function.name, c.function.arguments)
-                 for c in choice.message.tool_calls or [] if c.type == "function"]
+        calls = [
+            (c.id, c.function.name, c.function.arguments)
+            for c in choice.message.tool_calls or []
+            if c.type == "function"
+        ]
         assert done.usage is not None
         return choice.message.content, calls, choice.finish_reason, done.usage.total_tokens
 
@@ -367,10 +402,19 @@ def test_chat_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
     assert text == "I will run the command."
     assert [(name, json.loads(args)) for _, name, args in calls] == [("run_bash", {"command": CMD})]
     secret = token()
-    messages.append({"role": "assistant", "content": text, "tool_calls": [
-        {"id": calls[0][0], "type": "function",
-         "function": {"name": calls[0][1], "arguments": calls[0][2]}},
-    ]})
+    messages.append(
+        {
+            "role": "assistant",
+            "content": text,
+            "tool_calls": [
+                {
+                    "id": calls[0][0],
+                    "type": "function",
+                    "function": {"name": calls[0][1], "arguments": calls[0][2]},
+                },
+            ],
+        }
+    )
     messages.append({"role": "tool", "tool_call_id": calls[0][0], "content": f"  {secret}\n\n"})
     text, calls, finish, _ = call()
     assert (text, calls, finish) == (f"FINAL: {secret}", [], "stop")
@@ -378,16 +422,22 @@ def test_chat_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
 
 def test_chat_stream_chunks_usage_and_done(up: FakeUpstream) -> None:
     up.set_script(TextReply("one two three"))
-    chunks = list(openai_client(up).chat.completions.create(
-        model="c", messages=[{"role": "user", "content": "x"}], stream=True,
-        stream_options={"include_usage": True},
-    ))
+    chunks = list(
+        openai_client(up).chat.completions.create(
+            model="c",
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "one two three"
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-2].choices[0].finish_reason == "stop"
-    raw = httpx.post(up.base_url + "/v1/chat/completions",
-                     headers={"authorization": f"Bearer {KEY}"},
-                     json={"model": "c", "messages": [], "stream": True})
+    raw = httpx.post(
+        up.base_url + "/v1/chat/completions",
+        headers={"authorization": f"Bearer {KEY}"},
+        json={"model": "c", "messages": [], "stream": True},
+    )
     assert raw.text.endswith("data: [DONE]\n\n")
     assert '"usage"' not in raw.text  # no include_usage: no usage chunk
 
@@ -410,15 +460,24 @@ def test_gemini_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
 
     def call() -> tuple[str, list[gt.FunctionCall], list[gt.Part]]:
         if stream:
-            chunks = list(client.models.generate_content_stream(
-                model="gemini-x", contents=contents, config=config))
+            chunks = list(
+                client.models.generate_content_stream(
+                    model="gemini-x", contents=contents, config=config
+                )
+            )
             assert chunks[-1].candidates and chunks[-1].candidates[0].finish_reason == "STOP"
             assert chunks[-1].usage_metadata is not None
         else:
-            chunks = [client.models.generate_content(
-                model="gemini-x", contents=contents, config=config)]
-        parts = [p for c in chunks if c.candidates for p in (c.candidates[0].content.parts or [])
-                 if c.candidates[0].content]
+            chunks = [
+                client.models.generate_content(model="gemini-x", contents=contents, config=config)
+            ]
+        parts = [
+            p
+            for c in chunks
+            if c.candidates
+            for p in (c.candidates[0].content.parts or [])
+            if c.candidates[0].content
+        ]
         text = "".join(p.text or "" for p in parts)
         return text, [p.function_call for p in parts if p.function_call], parts
 
@@ -429,23 +488,44 @@ def test_gemini_shell_round_trip(up: FakeUpstream, stream: bool) -> None:
     assert calls[0].id
     secret = token()
     contents.append(gt.Content(role="model", parts=parts))
-    contents.append(gt.Content(role="user", parts=[gt.Part(function_response=gt.FunctionResponse(
-        id=calls[0].id, name="run_shell_command", response={"output": f"Output: {secret}"}))]))
+    contents.append(
+        gt.Content(
+            role="user",
+            parts=[
+                gt.Part(
+                    function_response=gt.FunctionResponse(
+                        id=calls[0].id,
+                        name="run_shell_command",
+                        response={"output": f"Output: {secret}"},
+                    )
+                )
+            ],
+        )
+    )
     text, calls, _ = call()
     assert (text, calls) == (f"FINAL: Output: {secret}", [])
     assert [r.path.rsplit(":", 1)[1] for r in up.requests] == [
-        "streamGenerateContent" if stream else "generateContent"] * 2
+        "streamGenerateContent" if stream else "generateContent"
+    ] * 2
 
 
 def test_gemini_json_routing_call(up: FakeUpstream) -> None:
-    schema = {"type": "OBJECT", "properties": {
-        "complexity_reasoning": {"type": "STRING"}, "complexity_score": {"type": "INTEGER"}},
-        "required": ["complexity_reasoning", "complexity_score"]}
+    schema = {
+        "type": "OBJECT",
+        "properties": {
+            "complexity_reasoning": {"type": "STRING"},
+            "complexity_score": {"type": "INTEGER"},
+        },
+        "required": ["complexity_reasoning", "complexity_score"],
+    }
     client = genai_client(up)  # keep a reference: a collected Client closes its transport
     got = client.models.generate_content(
-        model="gemini-lite", contents="route me",
-        config=gt.GenerateContentConfig(response_mime_type="application/json",
-                                        response_json_schema=schema))
+        model="gemini-lite",
+        contents="route me",
+        config=gt.GenerateContentConfig(
+            response_mime_type="application/json", response_json_schema=schema
+        ),
+    )
     assert json.loads(got.text or "") == {"complexity_reasoning": "mock", "complexity_score": 1}
     assert up.requests[-1].outcome == "json"
 
@@ -476,7 +556,8 @@ def test_gemini_cut_stream_and_json_array_stream(up: FakeUpstream) -> None:
     body = {"contents": [{"role": "user", "parts": [{"text": "x"}]}]}
     array = httpx.post(url, json=body, headers={"x-goog-api-key": KEY}).json()
     assert "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in array) == (
-        "alpha beta gamma")
+        "alpha beta gamma"
+    )
     sse = httpx.post(url + "?alt=sse", json=body, headers={"x-goog-api-key": KEY}).text
     assert sse.startswith("data: {") and sse.endswith("}\r\n\r\n")
     up.set_fault(CutStream(after_events=2))
@@ -503,8 +584,12 @@ def test_preconnect_404_and_keep_alive(up: FakeUpstream) -> None:
         missing = conn.getresponse()
         assert missing.status == 404
         assert "error" in json.loads(missing.read())
-        conn.request("POST", "/v1/chat/completions", body=b"{}",
-                     headers={"authorization": f"Bearer {KEY}", "content-type": "application/json"})
+        conn.request(
+            "POST",
+            "/v1/chat/completions",
+            body=b"{}",
+            headers={"authorization": f"Bearer {KEY}", "content-type": "application/json"},
+        )
         answer = conn.getresponse()
         assert answer.status == 200 and json.loads(answer.read())["object"] == "chat.completion"
         assert conn.sock is sock and sock is not None  # one connection served all three
@@ -524,13 +609,22 @@ def test_requests_without_tools_get_side_text_or_json(up: FakeUpstream) -> None:
     client = openai_client(up)
     side = client.responses.create(model="m", input="title please")
     assert side.output_text == "OK"
-    fmt: Any = {"type": "json_schema", "name": "t", "schema": {
-        "type": "object", "properties": {"title": {"type": "string", "minLength": 6}},
-        "required": ["title"]}}
+    fmt: Any = {
+        "type": "json_schema",
+        "name": "t",
+        "schema": {
+            "type": "object",
+            "properties": {"title": {"type": "string", "minLength": 6}},
+            "required": ["title"],
+        },
+    }
     titled = client.responses.create(model="m", input="title", text={"format": fmt})
     assert json.loads(titled.output_text) == {"title": "mockxx"}
-    chat = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}],
-                                          response_format={"type": "json_object"})
+    chat = client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "x"}],
+        response_format={"type": "json_object"},
+    )
     assert json.loads(chat.choices[0].message.content or "") == {}
     assert [r.outcome for r in up.requests] == ["text", "json", "json"]
 
@@ -542,8 +636,11 @@ class _Broken:
 
 def test_custom_script_errors_become_500_and_count_tokens(up: FakeUpstream) -> None:
     headers = {"x-api-key": KEY}
-    counted = httpx.post(up.base_url + "/v1/messages/count_tokens", headers=headers,
-                         json={"model": "m", "messages": [{"role": "user", "content": "x" * 400}]})
+    counted = httpx.post(
+        up.base_url + "/v1/messages/count_tokens",
+        headers=headers,
+        json={"model": "m", "messages": [{"role": "user", "content": "x" * 400}]},
+    )
     assert counted.json()["input_tokens"] > 100
     up.set_script(_Broken())
     got = httpx.post(up.base_url + "/v1/messages", headers=headers, json={"messages": []})
@@ -553,8 +650,7 @@ def test_custom_script_errors_become_500_and_count_tokens(up: FakeUpstream) -> N
 
 
 def test_bad_json_body_is_400(up: FakeUpstream) -> None:
-    got = httpx.post(up.base_url + "/v1/messages", content=b"{not json",
-                     headers={"x-api-key": KEY})
+    got = httpx.post(up.base_url + "/v1/messages", content=b"{not json", headers={"x-api-key": KEY})
     assert got.status_code == 400
     assert got.json()["error"]["type"] == "invalid_request_error"
 
@@ -563,8 +659,12 @@ def test_hang_then_stop_is_prompt() -> None:
     server = FakeUpstream(api_key=KEY, fault=Hang(20)).start()
     try:
         with pytest.raises(httpx.ReadTimeout):
-            httpx.post(server.base_url + "/v1/responses", json={"model": "m", "input": "x"},
-                       headers={"authorization": f"Bearer {KEY}"}, timeout=0.3)
+            httpx.post(
+                server.base_url + "/v1/responses",
+                json={"model": "m", "input": "x"},
+                headers={"authorization": f"Bearer {KEY}"},
+                timeout=0.3,
+            )
         assert server.wait_for_requests(1)[0].outcome == "fault:hang"
     finally:
         started = time.monotonic()
@@ -593,8 +693,11 @@ def test_slow_first_byte_and_fault_times(up: FakeUpstream) -> None:
 def test_cut_non_streamed_answer(up: FakeUpstream) -> None:
     up.set_fault(CutStream(after_events=1))
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.post(up.base_url + "/v1/chat/completions", json={"messages": []},
-                   headers={"authorization": f"Bearer {KEY}"})
+        httpx.post(
+            up.base_url + "/v1/chat/completions",
+            json={"messages": []},
+            headers={"authorization": f"Bearer {KEY}"},
+        )
 
 
 def test_minimal_instance() -> None:
@@ -613,23 +716,44 @@ def test_minimal_instance() -> None:
         "required": ["kind", "n", "ratio", "tags", "flag", "pick"],
     }
     assert minimal_instance(schema) == {
-        "kind": "a", "n": 5, "ratio": 1.0, "tags": ["mock", "mock"], "flag": False, "pick": {},
+        "kind": "a",
+        "n": 5,
+        "ratio": 1.0,
+        "tags": ["mock", "mock"],
+        "flag": False,
+        "pick": {},
     }
     assert minimal_instance({"properties": {"a": {"type": "INTEGER"}}}) == {"a": 1}
 
 
 def test_cli_process_serves_until_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_upstream", "--port", "0", "--api-key", "K",
-         "--script", "text:hi from cli"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_upstream",
+            "--port",
+            "0",
+            "--api-key",
+            "K",
+            "--script",
+            "text:hi from cli",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None
         base = proc.stdout.readline().strip()
         assert base.startswith("http://127.0.0.1:")
-        got = httpx.post(base + "/v1/messages", headers={"x-api-key": "K"},
-                         json={"model": "m", "max_tokens": 5, "messages": []}, timeout=5)
+        got = httpx.post(
+            base + "/v1/messages",
+            headers={"x-api-key": "K"},
+            json={"model": "m", "max_tokens": 5, "messages": []},
+            timeout=5,
+        )
         assert got.json()["content"] == [{"type": "text", "text": "hi from cli"}]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -648,15 +772,22 @@ FINAL_OUTPUT = {  # a piece of the tool output each CLI sent back in its capture
     "codex-lite": "Script completed",
     "gemini": "Output: (empty) Process Group PGID:",
 }
-_DROP_HEADERS = {"host", "content-length", "connection", "accept-encoding", "authorization",
-                 "x-api-key", "x-goog-api-key"}
+_DROP_HEADERS = {
+    "host",
+    "content-length",
+    "connection",
+    "accept-encoding",
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+}
 
 
 def _sse_payloads(raw: str) -> list[dict[str, Any]]:
     out = []
     for line in raw.splitlines():
         if line.startswith("data: ") and line != "data: [DONE]":
-            out.append(json.loads(line[len("data: "):]))
+            out.append(json.loads(line[len("data: ") :]))
     return out
 
 
@@ -670,9 +801,13 @@ def _reduce(cli: str, raw: str, streamed: bool) -> tuple[str, list[tuple[str, An
                 text += e["delta"]["text"]
             if e["type"] == "content_block_start" and e["content_block"]["type"] == "tool_use":
                 block = e["content_block"]
-                args = json.loads("".join(
-                    d["delta"]["partial_json"] for d in events if d["type"] == "content_block_delta"
-                    and d["index"] == e["index"]))
+                args = json.loads(
+                    "".join(
+                        d["delta"]["partial_json"]
+                        for d in events
+                        if d["type"] == "content_block_delta" and d["index"] == e["index"]
+                    )
+                )
                 calls.append((block["name"], args))
         return text, calls, events[-1]["type"] == "message_stop"
     if cli == "codex":
@@ -707,13 +842,18 @@ def test_capture_replay(path: Path) -> None:
         headers["authorization"] = f"Bearer {KEY}"
     query = "&".join(f"{k}={v}" for k, values in req["query"].items() for v in values)
     with FakeUpstream(api_key=KEY, script=script) as server:
-        got = httpx.post(server.base_url + req["path"] + ("?" + query if query else ""),
-                         content=json.dumps(req["body"]).encode(), headers=headers, timeout=10)
+        got = httpx.post(
+            server.base_url + req["path"] + ("?" + query if query else ""),
+            content=json.dumps(req["body"]).encode(),
+            headers=headers,
+            timeout=10,
+        )
         (recorded,) = server.requests
     assert got.status_code == 200, got.text
     streamed = "stream" in path.stem
     assert got.headers["content-type"].startswith(
-        "text/event-stream" if streamed else "application/json")
+        "text/event-stream" if streamed else "application/json"
+    )
     text, calls, finished = _reduce(cli, got.text, streamed)
     assert finished
     generation = req["body"].get("generationConfig", {})

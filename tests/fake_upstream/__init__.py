@@ -1,7 +1,7 @@
 """A scripted fake model provider (Anthropic, OpenAI Responses/Chat, Gemini) for tests.
 
-    with FakeUpstream(api_key="up-key", script=ShellRoundTrip("cat token.txt")) as up:
-        ...  # point a client at up.base_url; inspect up.requests; up.set_fault(HttpError(503))
+with FakeUpstream(api_key="up-key", script=ShellRoundTrip("cat token.txt")) as up:
+    ...  # point a client at up.base_url; inspect up.requests; up.set_fault(HttpError(503))
 """
 
 from .model import (

@@ -1,7 +1,7 @@
 """Run the fake upstream as a process: prints its base URL on line 1, serves until SIGTERM.
 
-    python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
-    python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
+python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
+python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
 """
 
 from __future__ import annotations
@@ -47,12 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fake_upstream")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="required key (default: no auth)")
-    parser.add_argument("--script", type=parse_script, default=TextReply("hi"),
-                        help="text:WORDS or shell:COMMAND (default text:hi)")
-    parser.add_argument("--fault", type=parse_fault, default=None,
-                        help="http:STATUS[:MESSAGE], cut:N, hang:SECONDS or slow:SECONDS")
-    parser.add_argument("--stream-delay", type=float, default=0.0,
-                        help="seconds between SSE events (default 0)")
+    parser.add_argument(
+        "--script",
+        type=parse_script,
+        default=TextReply("hi"),
+        help="text:WORDS or shell:COMMAND (default text:hi)",
+    )
+    parser.add_argument(
+        "--fault",
+        type=parse_fault,
+        default=None,
+        help="http:STATUS[:MESSAGE], cut:N, hang:SECONDS or slow:SECONDS",
+    )
+    parser.add_argument(
+        "--stream-delay", type=float, default=0.0, help="seconds between SSE events (default 0)"
+    )
     args = parser.parse_args(argv)
     stop_signals = {signal.SIGTERM, signal.SIGINT}
     # Block before the server thread starts so only sigwait() below receives them.

@@ -162,9 +162,7 @@ class FakeUpstream:
             for task in list(self._connections):
                 task.cancel()
             if self._connections:
-                loop.run_until_complete(
-                    asyncio.gather(*self._connections, return_exceptions=True)
-                )
+                loop.run_until_complete(asyncio.gather(*self._connections, return_exceptions=True))
             loop.close()
 
     def _take_fault(self) -> Fault | None:
@@ -245,8 +243,9 @@ class FakeUpstream:
         found = route(method, path)
 
         def record(protocol: Protocol | None, data: Any, outcome: str) -> None:
-            self._record(RecordedRequest(method, path, query, headers, body, data, protocol,
-                                         outcome))
+            self._record(
+                RecordedRequest(method, path, query, headers, body, data, protocol, outcome)
+            )
 
         if found is None:
             if path == "/" and method in ("HEAD", "GET"):

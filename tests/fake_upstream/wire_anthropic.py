@@ -24,8 +24,9 @@ def _blocks(reply: Reply) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": reply.text})
     call = reply.tool_call
     if call is not None:
-        blocks.append({"type": "tool_use", "id": call.call_id, "name": call.name,
-                       "input": call.arguments})
+        blocks.append(
+            {"type": "tool_use", "id": call.call_id, "name": call.name, "input": call.arguments}
+        )
     return blocks
 
 
@@ -77,8 +78,9 @@ def _start(index: int, block: dict[str, Any]) -> bytes:
 
 
 def _delta(index: int, delta: dict[str, Any]) -> bytes:
-    return sse_event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                             "delta": delta})
+    return sse_event(
+        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+    )
 
 
 def _stop(index: int) -> bytes:

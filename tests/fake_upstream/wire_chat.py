@@ -32,21 +32,25 @@ def render(turn: Turn, reply: Reply, usage: Usage, include_usage: bool) -> Rende
             "refusal": None,
         }
         if call is not None:
-            message["tool_calls"] = [{
-                "id": call.call_id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments_json},
-            }]
-        return json_answer({
-            "id": cid,
-            "object": "chat.completion",
-            "created": created,
-            "model": turn.model,
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-            ],
-            "usage": _usage(usage),
-        })
+            message["tool_calls"] = [
+                {
+                    "id": call.call_id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments_json},
+                }
+            ]
+        return json_answer(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": turn.model,
+                "choices": [
+                    {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+                ],
+                "usage": _usage(usage),
+            }
+        )
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         payload: dict[str, Any] = {
@@ -66,20 +70,28 @@ def render(turn: Turn, reply: Reply, usage: Usage, include_usage: bool) -> Rende
     for piece in split_text(reply.text):
         events.append(chunk({"content": piece}))
     if call is not None:
-        head = {"index": 0, "id": call.call_id, "type": "function",
-                "function": {"name": call.name, "arguments": ""}}
+        head = {
+            "index": 0,
+            "id": call.call_id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }
         events.append(chunk({"tool_calls": [head]}))
         for piece in split_text(call.arguments_json, 2):
             events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
     events.append(chunk({}, finish))
     if include_usage:
-        events.append(sse_data({
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": turn.model,
-            "choices": [],
-            "usage": _usage(usage),
-        }))
+        events.append(
+            sse_data(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": turn.model,
+                    "choices": [],
+                    "usage": _usage(usage),
+                }
+            )
+        )
     events.append(DONE)
     return sse_answer(events)

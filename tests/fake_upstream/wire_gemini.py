@@ -17,8 +17,9 @@ def _usage(usage: Usage) -> dict[str, Any]:
     }
 
 
-def _chunk(turn: Turn, rid: str, parts: list[dict[str, Any]], finish: bool,
-           usage: Usage) -> dict[str, Any]:
+def _chunk(
+    turn: Turn, rid: str, parts: list[dict[str, Any]], finish: bool, usage: Usage
+) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
     out: dict[str, Any] = {"candidates": [candidate]}
     if finish:
@@ -37,17 +38,16 @@ def render(turn: Turn, reply: Reply, usage: Usage, sse: bool) -> Rendered:
         parts.extend({"text": piece} for piece in split_text(reply.text))
     call = reply.tool_call
     if call is not None:
-        parts.append({"functionCall": {"id": call.call_id, "name": call.name,
-                                       "args": call.arguments}})
+        parts.append(
+            {"functionCall": {"id": call.call_id, "name": call.name, "args": call.arguments}}
+        )
     if not parts:
         parts.append({"text": ""})
     if not turn.stream:
         merged: list[dict[str, Any]] = [{"text": reply.text}] if reply.text else []
         merged.extend(p for p in parts if "functionCall" in p)
         return json_answer(_chunk(turn, rid, merged or parts, True, usage))
-    chunks = [
-        _chunk(turn, rid, [part], i == len(parts) - 1, usage) for i, part in enumerate(parts)
-    ]
+    chunks = [_chunk(turn, rid, [part], i == len(parts) - 1, usage) for i, part in enumerate(parts)]
     if not sse:
         return Rendered(status=200, headers=(JSON_TYPE,), body=dumps(chunks))
     return sse_answer([sse_data(chunk, crlf=True) for chunk in chunks])

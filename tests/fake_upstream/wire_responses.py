@@ -20,8 +20,9 @@ def _usage(usage: Usage) -> dict[str, Any]:
     }
 
 
-def _response(turn: Turn, rid: str, status: str, output: list[dict[str, Any]],
-              usage: dict[str, Any] | None) -> dict[str, Any]:
+def _response(
+    turn: Turn, rid: str, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "id": rid,
         "object": "response",
@@ -50,16 +51,33 @@ def _response(turn: Turn, rid: str, status: str, output: list[dict[str, Any]],
 
 def _message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
     content = [{"type": "output_text", "text": text, "annotations": []}] if text else []
-    return {"id": item_id, "type": "message", "status": status, "role": "assistant",
-            "content": content}
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": status,
+        "role": "assistant",
+        "content": content,
+    }
 
 
 def _call_item(item_id: str, call: ToolCall, status: str, done: bool) -> dict[str, Any]:
     if call.kind == "custom":
-        return {"id": item_id, "type": "custom_tool_call", "status": status,
-                "call_id": call.call_id, "name": call.name, "input": call.input if done else ""}
-    return {"id": item_id, "type": "function_call", "status": status, "call_id": call.call_id,
-            "name": call.name, "arguments": call.arguments_json if done else ""}
+        return {
+            "id": item_id,
+            "type": "custom_tool_call",
+            "status": status,
+            "call_id": call.call_id,
+            "name": call.name,
+            "input": call.input if done else "",
+        }
+    return {
+        "id": item_id,
+        "type": "function_call",
+        "status": status,
+        "call_id": call.call_id,
+        "name": call.name,
+        "arguments": call.arguments_json if done else "",
+    }
 
 
 def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
@@ -90,22 +108,32 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
     if reply.text:
         text = reply.text
         where = {"item_id": msg_id, "output_index": index, "content_index": 0}
-        emit("response.output_item.added",
-             {"output_index": index, "item": _message_item(msg_id, "", "in_progress")})
-        emit("response.content_part.added",
-             {**where, "part": {"type": "output_text", "text": "", "annotations": []}})
+        emit(
+            "response.output_item.added",
+            {"output_index": index, "item": _message_item(msg_id, "", "in_progress")},
+        )
+        emit(
+            "response.content_part.added",
+            {**where, "part": {"type": "output_text", "text": "", "annotations": []}},
+        )
         for piece in split_text(text):
             emit("response.output_text.delta", {**where, "delta": piece, "logprobs": []})
         emit("response.output_text.done", {**where, "text": text, "logprobs": []})
-        emit("response.content_part.done",
-             {**where, "part": {"type": "output_text", "text": text, "annotations": []}})
-        emit("response.output_item.done",
-             {"output_index": index, "item": _message_item(msg_id, text, "completed")})
+        emit(
+            "response.content_part.done",
+            {**where, "part": {"type": "output_text", "text": text, "annotations": []}},
+        )
+        emit(
+            "response.output_item.done",
+            {"output_index": index, "item": _message_item(msg_id, text, "completed")},
+        )
         index += 1
     if call is not None:
         where = {"item_id": call_id, "output_index": index}
-        emit("response.output_item.added",
-             {"output_index": index, "item": _call_item(call_id, call, "in_progress", False)})
+        emit(
+            "response.output_item.added",
+            {"output_index": index, "item": _call_item(call_id, call, "in_progress", False)},
+        )
         if call.kind == "custom":
             for piece in split_text(call.input, 2):
                 emit("response.custom_tool_call_input.delta", {**where, "delta": piece})
@@ -114,10 +142,15 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
             args = call.arguments_json
             for piece in split_text(args, 2):
                 emit("response.function_call_arguments.delta", {**where, "delta": piece})
-            emit("response.function_call_arguments.done",
-                 {**where, "name": call.name, "arguments": args})
-        emit("response.output_item.done",
-             {"output_index": index, "item": _call_item(call_id, call, "completed", True)})
-    emit("response.completed",
-         {"response": _response(turn, rid, "completed", output, _usage(usage))})
+            emit(
+                "response.function_call_arguments.done",
+                {**where, "name": call.name, "arguments": args},
+            )
+        emit(
+            "response.output_item.done",
+            {"output_index": index, "item": _call_item(call_id, call, "completed", True)},
+        )
+    emit(
+        "response.completed", {"response": _response(turn, rid, "completed", output, _usage(usage))}
+    )
     return sse_answer(events)
