@@ -66,13 +66,13 @@ def run(
     """Launch TOOL with a private proxy in front of it. Arguments after TOOL that cligate does
     not know (or everything after --) go to the tool."""
     from cligate.config.paths import config_file
-    from cligate.config.store import load_settings
+    from cligate.config.store import load_effective_settings
     from cligate.launcher.run import RunRequest, run_tool
     from cligate.observe.log import configure_run_log
 
     try:
         configure_run_log(verbose)
-        settings = load_settings(config_file())
+        settings = load_effective_settings(config_file())
         code = run_tool(
             RunRequest(tool=tool, args=list(ctx.args), provider=provider, model=model),
             settings,
@@ -95,13 +95,13 @@ def config_path() -> None:
 def config_show() -> None:
     """Print the providers and bindings, keys masked."""
     from cligate.config.paths import config_file
-    from cligate.config.store import load_settings
+    from cligate.config.store import load_effective_settings
 
     try:
-        settings = load_settings(config_file())
+        settings = load_effective_settings(config_file())
     except CligateError as error:
         raise fail(error) from None
-    print(f"# {settings.source}")
+    print(f"# {settings.source} (on top of the built-in providers)")
     for provider in settings.providers.values():
         key = provider.api_key.describe() if provider.api_key else "(none)"
         print(

@@ -104,6 +104,17 @@ class Settings:
     tools: dict[str, ToolBinding] = field(default_factory=dict)
     source: Path | None = None
 
+    def over(self, defaults: Settings) -> Settings:
+        """These settings on top of ``defaults``: ours win by provider name and by tool."""
+        tools = dict(defaults.tools)
+        for tool, binding in self.tools.items():
+            fallback = tools.get(tool, ToolBinding())
+            tools[tool] = ToolBinding(
+                provider=binding.provider or fallback.provider,
+                model=binding.model if binding.provider else binding.model or fallback.model,
+            )
+        return Settings({**defaults.providers, **self.providers}, tools, self.source)
+
 
 def _fail(source: Path | None, key: str, problem: str) -> ConfigError:
     where = f"{source}: " if source else ""

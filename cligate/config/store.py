@@ -29,6 +29,19 @@ def load_settings(path: Path) -> Settings:
     return settings_from_document(document, source=path)
 
 
+def builtin_settings() -> Settings:
+    """The providers cligate knows without configuration (``builtin_providers.toml``)."""
+    from importlib.resources import files
+
+    text = files("cligate.config").joinpath("builtin_providers.toml").read_text("utf-8")
+    return settings_from_document(tomllib.loads(text))
+
+
+def load_effective_settings(path: Path) -> Settings:
+    """The config file on top of the built-in providers."""
+    return load_settings(path).over(builtin_settings())
+
+
 def write_private_file(path: Path, text: str) -> None:
     """Replace ``path`` atomically with ``text``, readable by its owner only.
 

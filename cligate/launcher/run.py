@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from cligate.config.settings import ProviderSettings, Settings, ToolBinding
-from cligate.errors import ConfigError, ToolNotInstalledError, UsageError
+from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
 
@@ -73,7 +73,13 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
             f"{tool.name} speaks {tool.protocol.display_name}; this version of cligate only "
             "passes requests through to a provider of the tool's own protocol"
         )
-    key = provider.api_key.resolve(env, provider.name) if provider.api_key else ""
+    try:
+        key = provider.api_key.resolve(env, provider.name) if provider.api_key else ""
+    except MissingKeyError as error:
+        raise MissingKeyError(
+            f"{error.message}, or pick another provider with --provider NAME or "
+            f'[tools.{tool.name}] provider = "NAME" in {where}'
+        ) from None
     binary = find_binary(tool, env)
     model = request.model or binding.model
     return LaunchPlan(tool, binary, provider, key, ToolBinding(provider.name, model))

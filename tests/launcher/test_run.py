@@ -158,11 +158,20 @@ def test_missing_key_variable_is_named(launch_env: LaunchEnv) -> None:
     assert "FAKE_UPSTREAM_KEY" in result.stderr
 
 
-def test_no_provider_bound_says_how_to_bind_one(launch_env: LaunchEnv) -> None:
+def test_with_no_config_the_vendor_provider_needs_its_usual_key(launch_env: LaunchEnv) -> None:
     launch_env.write_config("")
+    del launch_env.env["ANTHROPIC_API_KEY"]
     result = launch_env.run("run", "claude")
     assert result.returncode == 2
+    assert "'anthropic'" in result.stderr and "ANTHROPIC_API_KEY" in result.stderr
     assert "--provider" in result.stderr and "[tools.claude]" in result.stderr
+
+
+def test_with_no_config_the_vendor_provider_is_used(launch_env: LaunchEnv) -> None:
+    launch_env.write_config("")
+    result = launch_env.run("run", "claude")  # the fake tool makes no request
+    assert result.returncode == 0, result.stderr
+    assert launch_env.report()["has_user_key"] is False  # the user's key stays with cligate
 
 
 def test_unknown_provider_flag_lists_known_providers(launch_env: LaunchEnv) -> None:

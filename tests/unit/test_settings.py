@@ -104,3 +104,28 @@ def test_concurrent_writers_leave_one_whole_file(tmp_path: Path) -> None:
         thread.join()
     assert path.read_text() in bodies
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_builtin_providers_cover_each_tools_own_protocol() -> None:
+    from cligate.config.store import builtin_settings
+
+    builtins = builtin_settings()
+    expected = {"claude": "anthropic", "codex": "openai-responses", "gemini": "gemini"}
+    for tool, protocol in expected.items():
+        provider = builtins.providers[builtins.tools[tool].provider or ""]
+        assert provider.protocol.value == protocol
+        assert provider.api_key is not None and provider.api_key.env_var
+        assert provider.base_url.startswith("https://")
+
+
+def test_the_config_file_wins_over_builtins(tmp_path: Path) -> None:
+    from cligate.config.store import load_effective_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD + '\n[tools.codex]\nmodel = "gpt-5"\n')
+    settings = load_effective_settings(path)
+    assert settings.tools["claude"].provider == "claude-direct"
+    assert settings.tools["codex"].provider == "openai"  # built in, with the user's model
+    assert settings.tools["codex"].model == "gpt-5"
+    assert settings.tools["gemini"].provider == "gemini"
+    assert "qwen" in settings.providers and "anthropic" in settings.providers
