@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated
 
@@ -46,41 +45,19 @@ def main_options(
 
 
 @app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    },
+    add_help_option=False,
 )
-def run(
-    ctx: typer.Context,
-    tool: Annotated[
-        str, typer.Argument(metavar="TOOL", help="The tool to launch: claude, codex or gemini.")
-    ],
-    provider: Annotated[
-        str | None, typer.Option("--provider", help="Use this provider instead of the binding.")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", help="The model the tool should ask for.")
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Log each request to cligate's log file.")
-    ] = False,
-) -> None:
-    """Launch TOOL with a private proxy in front of it. Arguments after TOOL that cligate does
-    not know (or everything after --) go to the tool."""
-    from cligate.config.paths import config_file
-    from cligate.config.store import load_effective_settings
-    from cligate.launcher.run import RunRequest, run_tool
-    from cligate.observe.log import configure_run_log
+def run(ctx: typer.Context) -> None:
+    """Launch TOOL (claude, codex or gemini) with a private proxy in front of it
+    (see: cligate run --help)."""
+    from cligate.cli.run_command import main
 
-    try:
-        configure_run_log(verbose)
-        settings = load_effective_settings(config_file())
-        code = run_tool(
-            RunRequest(tool=tool, args=list(ctx.args), provider=provider, model=model),
-            settings,
-            dict(os.environ),
-        )
-    except CligateError as error:
-        raise fail(error) from None
-    raise typer.Exit(code)
+    raise typer.Exit(main(list(ctx.args)))
 
 
 @config_app.command("path")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def write_private_file(path: Path, text: str) -> None:
     The temporary file is created 0600 in the same directory (so ``os.replace`` is atomic and
     the key never sits in a world-readable file, even briefly), flushed and fsynced first.
     """
+    import tempfile  # only writers need it; kept off the launch path
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

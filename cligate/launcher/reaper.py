@@ -31,10 +31,29 @@ def end_process_group(pgid: int) -> None:
         return
 
 
+def _has_children() -> bool:
+    """Whether this process has any child left; cheap on Linux, where psutil is not needed
+    (and not imported) when the answer is no."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return True  # cannot tell cheaply: let psutil look
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                if handle.read().strip():
+                    return True
+        except OSError:
+            return True
+    return False
+
+
 def end_descendants(grace: float = 2.0) -> list[int]:
     """Terminate every remaining descendant of this process, then kill what outlives
     ``grace`` seconds. Returns the pids that were still alive."""
-    import psutil  # only at tear-down: it costs start-up time
+    if not _has_children():
+        return []
+    import psutil  # only at tear-down, and only when something is left
 
     me = psutil.Process()
     try:

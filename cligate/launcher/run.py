@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import contextlib
 import os
-import secrets
 import shutil
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
+
+if TYPE_CHECKING:
+    from cligate.launcher.spawn import SpawnedChild
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,7 @@ class RunRequest:
     args: list[str]
     provider: str | None = None
     model: str | None = None
+    verbose: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,14 @@ class LaunchPlan:
     provider: ProviderSettings
     provider_key: str
     binding: ToolBinding
+
+
+def new_secret() -> str:
+    """32 random bytes, URL-safe: usable as a header value and as a path segment.
+
+    (``secrets.token_urlsafe`` does the same but imports hmac and random on the launch path.)
+    """
+    return base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
 
 
 def binary_override_var(tool: str) -> str:
@@ -97,14 +110,22 @@ def _tool_environment(plan: LaunchPlan, env: dict[str, str]) -> Iterator[dict[st
         yield {**env, **extra}
 
 
-async def _run(plan: LaunchPlan, user_args: list[str], env: dict[str, str]) -> int:
-    from cligate.launcher.reaper import become_subreaper, end_descendants, end_process_group
+async def _serve(
+    plan: LaunchPlan,
+    listener: socket.socket,
+    secret: str,
+    child: SpawnedChild,
+    env: dict[str, str],
+    verbose: bool,
+) -> int:
     from cligate.launcher.supervisor import Supervisor
+    from cligate.observe.log import configure_run_log
     from cligate.server.handler import GatewayHandler, RunContext
     from cligate.server.proxy import ProxyServer
     from cligate.upstream.selector import UpstreamSelector
 
-    secret = secrets.token_urlsafe(32)
+    configure_run_log(verbose)
+    supervisor = Supervisor(child)
     upstream = UpstreamSelector(force=env.get("CLIGATE_UPSTREAM_CLIENT") or None)
     context = RunContext(
         tool=plan.tool.name,
@@ -115,24 +136,40 @@ async def _run(plan: LaunchPlan, user_args: list[str], env: dict[str, str]) -> i
     )
     handler = GatewayHandler(context, upstream)
     proxy = ProxyServer(handler, handler.error_for_path, secret)
-    await proxy.start()
-    supervisor: Supervisor | None = None
     try:
-        values = LaunchValues(proxy.url, secret, plan.binding.model)
-        child = build_child(plan.tool, plan.binary, user_args, values, env)
-        become_subreaper()
-        supervisor = Supervisor(child)
-        return await supervisor.run()
+        await proxy.start(listener)
+        return await supervisor.wait()
     finally:
-        if supervisor is not None and supervisor.pid:
-            end_process_group(supervisor.pid)
         await proxy.close()
         await upstream.aclose()
-        if supervisor is not None and supervisor.pid:
-            end_descendants()
 
 
 def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> int:
+    """Launch the tool with the proxy in front of it; return the tool's exit code.
+
+    The listening socket is bound and the tool started first; the event loop and the server
+    are imported and started while the tool boots, so cligate adds little to start-up.
+    """
+    from cligate.launcher.reaper import become_subreaper, end_descendants, end_process_group
+    from cligate.launcher.spawn import hold_signals, release_signals, spawn
+    from cligate.server.listener import LOOPBACK, bind_loopback
+
     plan = resolve(request, settings, env)
-    with _tool_environment(plan, env) as child_env:
-        return asyncio.run(_run(plan, request.args, child_env))
+    secret = new_secret()
+    with _tool_environment(plan, env) as child_env, bind_loopback() as listener:
+        proxy_url = f"http://{LOOPBACK}:{listener.getsockname()[1]}"
+        values = LaunchValues(proxy_url, secret, plan.binding.model)
+        spec = build_child(plan.tool, plan.binary, request.args, values, child_env)
+        become_subreaper()
+        hold_signals()
+        child: SpawnedChild | None = None
+        try:
+            child = spawn(spec)
+            import asyncio  # the slowest import of a launch, overlapped with the tool's start
+
+            return asyncio.run(_serve(plan, listener, secret, child, env, request.verbose))
+        finally:
+            release_signals()
+            if child is not None:
+                end_process_group(child.pid)
+                end_descendants()

@@ -1,10 +1,11 @@
-"""Run the tool as a child process and stand aside.
+"""Supervise the running tool from the event loop and stand aside.
 
-The child gets its own process group. When cligate runs in the terminal's foreground, that group
-is handed the terminal, so Ctrl-C and Ctrl-Z from the keyboard reach the tool exactly once, as if
-it ran alone; signals sent to cligate itself (kill, a parent script) are forwarded to the tool's
-group. Ctrl-Z is passed on the way a shell would: when the tool stops, cligate takes the terminal
-back and stops too; on ``fg`` it hands the terminal back and continues the tool.
+The tool runs in its own process group (see ``launcher/spawn.py``). When cligate runs in the
+terminal's foreground, that group is handed the terminal, so Ctrl-C and Ctrl-Z from the keyboard
+reach the tool exactly once, as if it ran alone; signals sent to cligate itself (kill, a parent
+script) are forwarded to the tool's group. Ctrl-Z is passed on the way a shell would: when the
+tool stops, cligate takes the terminal back and stops too; on ``fg`` it hands the terminal back
+and continues the tool.
 """
 
 from __future__ import annotations
@@ -13,22 +14,15 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
-from typing import Any
 
-from cligate.errors import ToolNotInstalledError, UsageError
-from cligate.launcher.child import ChildSpec
-
-FORWARDED_SIGNALS = (
-    signal.SIGINT,
-    signal.SIGTERM,
-    signal.SIGHUP,
-    signal.SIGQUIT,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGWINCH,
+from cligate.launcher.spawn import (
+    FORWARDED_SIGNALS,
+    SUPERVISED_SIGNALS,
+    SpawnedChild,
+    release_signals,
 )
+
 # After SIGTERM or SIGHUP, how long the tool may take to exit before it is killed.
 TERMINATE_GRACE_SECONDS = 10.0
 _KEYBOARD_STOPS = (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
@@ -41,16 +35,6 @@ def exit_code_from_status(status: int) -> int:
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return 1
-
-
-def foreground_terminal() -> int | None:
-    """stdin's fd when it is a terminal whose foreground process group is ours."""
-    try:
-        if os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp():
-            return 0
-    except OSError:
-        pass
-    return None
 
 
 @contextlib.contextmanager
@@ -68,71 +52,33 @@ def _give_terminal(fd: int, pgrp: int) -> None:
         os.tcsetpgrp(fd, pgrp)
 
 
-def _child_takes_terminal(fd: int) -> None:  # runs in the child between fork and exec
-    os.setpgid(0, 0)
-    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-    try:
-        os.tcsetpgrp(fd, os.getpgrp())
-    finally:
-        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
-
-
 class Supervisor:
-    def __init__(self, spec: ChildSpec) -> None:
-        self._spec = spec
-        self._terminal = foreground_terminal()
-        self._terminal_modes: list[Any] | None = None
-        self._pid = 0
+    """Waits for the child inside the event loop, forwarding signals and job control."""
+
+    def __init__(self, child: SpawnedChild) -> None:
+        self._pid = child.pid
+        self._terminal = child.terminal
+        self._terminal_modes = child.terminal_modes
         self._exit: asyncio.Future[int] | None = None
         self._kill_timer: asyncio.TimerHandle | None = None
 
-    @property
-    def pid(self) -> int:
-        return self._pid
-
-    async def run(self) -> int:
-        """Start the child, wait for it, return its exit code (128+N if killed by signal N)."""
+    async def wait(self) -> int:
+        """Wait for the child; return its exit code (128+N if killed by signal N)."""
         loop = asyncio.get_running_loop()
         self._exit = loop.create_future()
         loop.add_signal_handler(signal.SIGCHLD, self._reap)
         for sig in FORWARDED_SIGNALS:
             loop.add_signal_handler(sig, self._forward, sig)
+        release_signals()  # anything that arrived while we started is handled now
         try:
-            self._spawn()
-            self._reap()  # in case it exited before the handler could see it
+            self._reap()  # in case it exited before the handler was in place
             return await self._exit
         finally:
-            for sig in (*FORWARDED_SIGNALS, signal.SIGCHLD):
+            for sig in SUPERVISED_SIGNALS:
                 loop.remove_signal_handler(sig)
             if self._kill_timer is not None:
                 self._kill_timer.cancel()
             self._restore_terminal()
-
-    def _spawn(self) -> None:
-        terminal = self._terminal
-        if terminal is not None:
-            with contextlib.suppress(Exception):
-                import termios
-
-                self._terminal_modes = termios.tcgetattr(terminal)
-        try:
-            process = subprocess.Popen(
-                self._spec.argv,
-                env=self._spec.env,
-                # The child's own group; with a terminal it also takes the foreground
-                # before exec, so it can never read the terminal as a background job.
-                process_group=None if terminal is not None else 0,
-                preexec_fn=(lambda: _child_takes_terminal(terminal))
-                if terminal is not None
-                else None,
-            )
-        except FileNotFoundError as exc:
-            raise ToolNotInstalledError(f"cannot run {self._spec.argv[0]}: not found") from exc
-        except PermissionError as exc:
-            raise UsageError(f"cannot run {self._spec.argv[0]}: permission denied") from exc
-        # We reap it ourselves (to see stops as well as exits); stop Popen from trying.
-        process.returncode = 0
-        self._pid = process.pid
 
     def _forward(self, sig: int) -> None:
         if not self._pid:

@@ -134,10 +134,14 @@ class GatewayHandler:
             (time.perf_counter() - started) * 1000,
         )
         headers = client_headers(response.headers)
-        return OutgoingResponse(response.status, headers, self._relay(response, protocol, endpoint))
+        if not is_event_stream(response.headers):
+            # A plain body is relayed unchanged, so its length stays true; keeping it spares
+            # the client chunked decoding.
+            headers.extend((k, v) for k, v in response.headers if k == b"content-length")
+        return OutgoingResponse(response.status, headers, self._relay(response, protocol))
 
     async def _relay(
-        self, response: UpstreamResponse, protocol: WireProtocol, endpoint: Endpoint
+        self, response: UpstreamResponse, protocol: WireProtocol
     ) -> AsyncIterator[bytes]:
         if not is_event_stream(response.headers):
             # A plain body: relayed as it arrives; if it breaks, the client sees a cut response.

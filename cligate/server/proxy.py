@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from cligate.server.connection import ClientConnection, ErrorResponder
 from cligate.server.guard import Guard
 from cligate.server.limits import ServerLimits
+from cligate.server.listener import LOOPBACK, bind_loopback
 from cligate.server.messages import Handler
-
-LOOPBACK = "127.0.0.1"
 
 
 class ProxyServer:
@@ -33,12 +33,14 @@ class ProxyServer:
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_connection, host=LOOPBACK, port=0, limit=self._limits.max_header_bytes
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+    async def start(self, listener: socket.socket | None = None) -> None:
+        """Serve on ``listener`` (see ``bind_loopback``), or on a fresh loopback socket."""
+        listener = listener or bind_loopback()
+        self.port = listener.getsockname()[1]
         self._guard = Guard(self._secret, self.port)
+        self._server = await asyncio.start_server(
+            self._on_connection, sock=listener, limit=256 * 1024
+        )
 
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -3,7 +3,7 @@ user's proxy settings say the origin must be reached through an HTTP(S) proxy.""
 
 from __future__ import annotations
 
-import urllib.request
+import os
 
 from cligate.upstream.h11_pool import H11Pool
 from cligate.upstream.types import (
@@ -15,10 +15,21 @@ from cligate.upstream.types import (
 )
 
 
+def proxy_environment() -> dict[str, str]:
+    """The user's proxy settings (``HTTPS_PROXY``, ``NO_PROXY``, …) as urllib reads them."""
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return {}  # the common case, without importing urllib.request (slow to import)
+    import urllib.request
+
+    return urllib.request.getproxies_environment()
+
+
 def needs_http_proxy(origin: Origin, proxies: dict[str, str]) -> bool:
     """Whether the user's proxy environment routes ``origin`` through a proxy."""
     if origin.scheme not in proxies and "all" not in proxies:
         return False
+    import urllib.request
+
     return not urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
         f"{origin.host}:{origin.port}", proxies
     )
@@ -32,7 +43,7 @@ class UpstreamSelector:
         force: str | None = None,
     ) -> None:
         self._timeouts = timeouts or Timeouts()
-        self._proxies = urllib.request.getproxies_environment() if proxies is None else proxies
+        self._proxies = proxy_environment() if proxies is None else proxies
         self._force = force  # "h11" or "httpx", from CLIGATE_UPSTREAM_CLIENT
         self._pool = H11Pool(self._timeouts)
         self._httpx: UpstreamClient | None = None

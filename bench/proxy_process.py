@@ -1,0 +1,36 @@
+"""Serve cligate's proxy alone (no tool) for the benchmark; prints its URL, then serves until
+SIGTERM. The provider is the fake upstream at argv[1], speaking the Anthropic protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from cligate.config.settings import AuthStyle, ProviderSettings, ToolBinding
+from cligate.protocols.kinds import WireProtocol
+from cligate.server.handler import GatewayHandler, RunContext
+from cligate.server.proxy import ProxyServer
+from cligate.upstream.selector import UpstreamSelector
+
+
+async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) -> None:
+    provider = ProviderSettings(
+        "bench", WireProtocol.ANTHROPIC, upstream_url, None, AuthStyle.X_API_KEY
+    )
+    context = RunContext("claude", WireProtocol.ANTHROPIC, provider, upstream_key, ToolBinding())
+    upstream = UpstreamSelector(proxies={}, force=client)
+    handler = GatewayHandler(context, upstream)
+    proxy = ProxyServer(handler, handler.error_for_path, secret)
+    await proxy.start()
+    print(proxy.url, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await proxy.close()
+    await upstream.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]))

@@ -1,0 +1,102 @@
+"""``cligate run``: parsed by hand, without typer, because it sits in front of every launch.
+
+Importing typer (and the pydantic it now pulls in) costs more than the whole rest of a launch,
+so ``cligate run`` never imports it. The rules are simple enough to state in full:
+
+- before TOOL: cligate's options (``--provider``, ``--model``, ``--verbose``, ``--help``);
+- after TOOL: ``--provider``, ``--model`` and ``--verbose`` are still cligate's; every other
+  argument goes to the tool, in order;
+- after ``--``: everything goes to the tool untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from cligate.errors import CligateError, UsageError
+
+USAGE = """\
+Usage: cligate run [OPTIONS] TOOL [TOOL ARGS...] [-- TOOL ARGS...]
+
+  Launch TOOL (claude, codex or gemini) with a private proxy in front of it.
+  Arguments cligate does not know, and everything after --, go to the tool.
+
+Options:
+  --provider NAME  Use this provider instead of the tool's binding.
+  --model MODEL    The model the tool should ask for.
+  --verbose        Log each request to cligate's log file.
+  -h, --help       Show this message and exit.
+"""
+
+_VALUE_OPTIONS = {"--provider": "provider", "--model": "model"}
+
+
+@dataclass
+class RunArguments:
+    tool: str | None = None
+    tool_args: list[str] = field(default_factory=list)
+    provider: str | None = None
+    model: str | None = None
+    verbose: bool = False
+    show_help: bool = False
+
+
+def parse_run_arguments(argv: list[str]) -> RunArguments:
+    parsed = RunArguments()
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if arg == "--":
+            parsed.tool_args.extend(argv[index:])
+            break
+        name, has_value, inline = arg.partition("=")
+        if name in _VALUE_OPTIONS:
+            if has_value:
+                value = inline
+            elif index < len(argv):
+                value = argv[index]
+                index += 1
+            else:
+                raise UsageError(f"{name} needs a value")
+            setattr(parsed, _VALUE_OPTIONS[name], value)
+        elif arg == "--verbose":
+            parsed.verbose = True
+        elif parsed.tool is None:
+            if arg in ("-h", "--help"):
+                parsed.show_help = True
+            elif arg.startswith("-"):
+                raise UsageError(f"unknown option {arg} before the tool name (see --help)")
+            else:
+                parsed.tool = arg
+        else:
+            parsed.tool_args.append(arg)
+    return parsed
+
+
+def main(argv: list[str]) -> int:
+    try:
+        arguments = parse_run_arguments(argv)
+        if arguments.show_help:
+            sys.stdout.write(USAGE)
+            return 0
+        if arguments.tool is None:
+            raise UsageError("which tool? e.g. cligate run claude (see cligate run --help)")
+        from cligate.config.paths import config_file
+        from cligate.config.store import load_effective_settings
+        from cligate.launcher.run import RunRequest, run_tool
+
+        settings = load_effective_settings(config_file())
+        request = RunRequest(
+            tool=arguments.tool,
+            args=arguments.tool_args,
+            provider=arguments.provider,
+            model=arguments.model,
+            verbose=arguments.verbose,
+        )
+        return run_tool(request, settings, dict(os.environ))
+    except CligateError as error:
+        print(f"cligate: error: {error.message}", file=sys.stderr)
+        return error.exit_code
