@@ -104,9 +104,9 @@ def _tool_environment(plan: LaunchPlan, env: dict[str, str]) -> Iterator[dict[st
     if not plan.tool.needs_gemini_settings:
         yield env
         return
-    from cligate.launcher.gemini_settings import gemini_settings_overlay
+    from cligate.launcher.gemini_home import gemini_home_overlay
 
-    with gemini_settings_overlay(env) as extra:
+    with gemini_home_overlay(env) as extra:
         yield {**env, **extra}
 
 

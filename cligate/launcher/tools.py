@@ -30,7 +30,7 @@ class ToolSpec:
     # Put before the user's arguments. Values may use the same placeholders.
     args: tuple[str, ...] = ()
     model_args: tuple[str, ...] = ()
-    # Gemini CLI needs its auth type chosen in a settings file; see launcher/gemini_settings.py.
+    # Gemini CLI needs its auth type chosen in a settings file; see launcher/gemini_home.py.
     needs_gemini_settings: bool = False
 
 
@@ -70,10 +70,12 @@ TOOLS: dict[str, ToolSpec] = {
         # A custom model provider given as -c overrides: ~/.codex/config.toml is never edited.
         args=(
             "-c",
-            "model_provider=cligate",
+            # An id of our own: codex merges -c tables into a same-named table of the user's.
+            "model_provider=cligate-run",
             "-c",
-            'model_providers.cligate={name="cligate", base_url="{base_url}", '
-            'env_key="CLIGATE_CODEX_KEY", wire_api="responses", supports_websockets=false}',
+            'model_providers.cligate-run={name="cligate", base_url="{base_url}", '
+            'env_key="CLIGATE_CODEX_KEY", wire_api="responses", supports_websockets=false, '
+            "requires_openai_auth=false}",
             "-c",
             "check_for_update_on_startup=false",
             "-c",
@@ -95,6 +97,7 @@ TOOLS: dict[str, ToolSpec] = {
         env={
             "GOOGLE_GEMINI_BASE_URL": "{base_url}",
             "GEMINI_API_KEY": "{secret}",
+            # One node process instead of two; the relaunching parent ignores SIGINT/SIGTERM.
             "GEMINI_CLI_NO_RELAUNCH": "true",
         },
         model_env={"GEMINI_MODEL": "{model}"},
@@ -103,6 +106,7 @@ TOOLS: dict[str, ToolSpec] = {
             "GOOGLE_GENAI_USE_VERTEXAI",
             "GOOGLE_GENAI_USE_GCA",
             "GEMINI_API_KEY_AUTH_MECHANISM",
+            "GOOGLE_CLOUD_PROJECT",
         ),
         needs_gemini_settings=True,
     ),

@@ -33,8 +33,17 @@ logger = logging.getLogger("cligate.proxy")
 _JSON = (b"content-type", b"application/json")
 
 
+# Anthropic's SDKs (and Claude Code) honour this; without it a request that cannot succeed,
+# such as one refused for a wrong secret, is retried for minutes.
+_NO_RETRY = (b"x-should-retry", b"false")
+
+
 def error_response(protocol: WireProtocol, status: int, message: str) -> OutgoingResponse:
-    return OutgoingResponse(status, [_JSON], error_body(protocol, status, message))
+    """An error made by cligate itself, in the caller's protocol."""
+    headers = [_JSON]
+    if status < 500 or status == 501:
+        headers.append(_NO_RETRY)
+    return OutgoingResponse(status, headers, error_body(protocol, status, message))
 
 
 @dataclass(frozen=True, slots=True)

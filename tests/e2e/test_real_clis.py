@@ -71,3 +71,46 @@ def test_codex_runs_a_tool_through_cligate(sandbox: Sandbox) -> None:
     assert last_message.read_text().startswith("FINAL:")
     assert_round_trip(requests, sandbox.token, "authorization")
     assert user_config.read_text() == '# my own codex settings\nmodel = "o3"\n'
+
+
+def test_gemini_cli_runs_a_tool_through_cligate_leaving_its_settings_alone(
+    sandbox: Sandbox,
+) -> None:
+    require_cli("gemini")
+    user_gemini = sandbox.home / ".gemini"
+    user_gemini.mkdir()
+    settings = (
+        "{\n  // the user's own choice, which headless runs through cligate must override\n"
+        '  "security": {"auth": {"selectedType": "oauth-personal"}},\n'
+        '  "ui": {"theme": "GitHub"}\n}\n'
+    )
+    (user_gemini / "settings.json").write_text(settings)
+    (user_gemini / "GEMINI.md").write_text("Remember: the magic word is MEMORY-MARKER-7.\n")
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
+        sandbox.write_config("gemini", upstream.base_url, "gemini")
+        result = run_cligate(
+            "gemini",
+            [
+                "-p",
+                "Show me token.txt",
+                "-o",
+                "json",
+                "--approval-mode",
+                "yolo",
+                "-m",
+                "gemini-2.5-pro",
+            ],
+            sandbox,
+            GEMINI_CLI_TRUST_WORKSPACE="true",  # the user's decision, not cligate's
+        )
+        requests = upstream.requests
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout[result.stdout.index("{") :])
+    # Gemini CLI wraps tool output ("<untrusted_context> Output: …"); the fake echoes it all.
+    assert answer["response"].startswith("FINAL: ")
+    assert sandbox.token in answer["response"]
+    assert_round_trip(requests, sandbox.token, "x-goog-api-key")
+    # The user's settings are byte for byte what they were, and their memory was still read.
+    assert (user_gemini / "settings.json").read_text() == settings
+    assert all(b"MEMORY-MARKER-7" in r.body for r in requests if r.protocol == "gemini")
+    assert not list(user_gemini.glob("settings.json.*"))

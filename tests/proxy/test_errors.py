@@ -101,6 +101,7 @@ def test_malformed_json_is_400_in_anthropic_shape(proxy_url: str, upstream: Fake
     error = response.json()
     assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
     assert "not valid JSON" in error["error"]["message"]
+    assert response.headers["x-should-retry"] == "false"  # it can never succeed
     assert upstream.requests == []
 
 
@@ -163,6 +164,7 @@ def test_an_unreachable_provider_is_502_naming_cligate_and_the_provider() -> Non
     finally:
         thread.stop()
     assert caught.value.status_code == 502
+    assert "x-should-retry" not in caught.value.response.headers  # the network may recover
     assert "cligate" in caught.value.message and "'fake'" in caught.value.message
     assert dead in caught.value.message
 

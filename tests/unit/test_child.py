@@ -45,8 +45,8 @@ def test_codex_gets_a_custom_provider_by_overrides_before_user_args() -> None:
     argv = child.argv
     assert argv[0] == "/bin/codex" and argv[-2:] == ["exec", "do it"]
     overrides = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-c"]
-    assert "model_provider=cligate" in overrides
-    provider = next(o for o in overrides if o.startswith("model_providers.cligate="))
+    assert "model_provider=cligate-run" in overrides
+    provider = next(o for o in overrides if o.startswith("model_providers.cligate-run="))
     assert 'base_url="http://127.0.0.1:4242/v1"' in provider
     assert 'env_key="CLIGATE_CODEX_KEY"' in provider
     assert 'wire_api="responses"' in provider
