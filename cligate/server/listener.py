@@ -13,7 +13,9 @@ def bind_loopback() -> socket.socket:
     Bound (and listening) before the event loop exists: the tool is launched straight away and
     any connection it makes while cligate is still importing its server waits in the backlog.
     """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY only on accepted sockets whose proto does,
+    # and without it small writes (an SSE event, a head then a body) wait 40 ms on Nagle.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         listener.bind((LOOPBACK, 0))
         listener.listen(128)
