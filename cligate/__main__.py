@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -11,7 +12,15 @@ def main() -> None:
         # The launch path skips typer entirely: see cli/run_command.py.
         from cligate.cli.run_command import main as run_main
 
-        sys.exit(run_main(argv[1:]))
+        code = run_main(argv[1:])
+        # Everything is torn down by now (proxy, tool, temp files). Skipping interpreter
+        # finalisation saves ~45 ms on every launch; flush what buffers first.
+        logging = sys.modules.get("logging")
+        if logging is not None:
+            logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     from cligate.cli.app import run_app
 
     sys.exit(run_app(argv))

@@ -84,11 +84,11 @@ def main(argv: list[str]) -> int:
             return 0
         if arguments.tool is None:
             raise UsageError("which tool? e.g. cligate run claude (see cligate run --help)")
-        from cligate.config.paths import config_file
+        from cligate.config.paths import config_file, state_dir
         from cligate.config.store import load_effective_settings
         from cligate.launcher.run import RunRequest, run_tool
 
-        settings = load_effective_settings(config_file())
+        settings = load_effective_settings(config_file(), cache_dir=state_dir())
         request = RunRequest(
             tool=arguments.tool,
             args=arguments.tool_args,

@@ -4,41 +4,38 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from pathlib import Path
 
 from cligate.config.settings import Settings, settings_from_document
+from cligate.config.toml_cache import read_toml_document
 from cligate.errors import ConfigError
 
 
-def load_settings(path: Path) -> Settings:
-    """Load and validate ``path``; a missing file is an empty configuration."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+def load_settings(path: Path, cache_dir: Path | None = None) -> Settings:
+    """Load and validate ``path``; a missing file is an empty configuration.
+
+    With ``cache_dir``, the parsed document is cached there (see ``config/toml_cache.py``).
+    """
+    document = read_toml_document(path, cache_dir)
+    if document is None:
         return Settings(source=path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
     return settings_from_document(document, source=path)
 
 
-def builtin_settings() -> Settings:
+BUILTIN_PROVIDERS = Path(__file__).with_name("builtin_providers.toml")
+
+
+def builtin_settings(cache_dir: Path | None = None) -> Settings:
     """The providers cligate knows without configuration (``builtin_providers.toml``)."""
-    from importlib.resources import files
+    document = read_toml_document(BUILTIN_PROVIDERS, cache_dir)
+    if document is None:
+        raise ConfigError(f"{BUILTIN_PROVIDERS} is missing from the installation")
+    return settings_from_document(document, source=BUILTIN_PROVIDERS)
 
-    text = files("cligate.config").joinpath("builtin_providers.toml").read_text("utf-8")
-    return settings_from_document(tomllib.loads(text))
 
-
-def load_effective_settings(path: Path) -> Settings:
+def load_effective_settings(path: Path, cache_dir: Path | None = None) -> Settings:
     """The config file on top of the built-in providers."""
-    return load_settings(path).over(builtin_settings())
+    return load_settings(path, cache_dir).over(builtin_settings(cache_dir))
 
 
 def write_private_file(path: Path, text: str) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 
 import h11
 
+from cligate.idle_timer import IdleTimer
 from cligate.server.guard import Guard
 from cligate.server.limits import ServerLimits
 from cligate.server.messages import Handler, IncomingRequest, OutgoingResponse
@@ -48,38 +50,46 @@ class ClientConnection:
         self._error = error_responder
         self._limits = limits
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        # One lazily re-armed timer for the connection's idle, read and write allowances.
+        self._timer = IdleTimer(
+            asyncio.get_running_loop(), limits.idle_timeout, writer.transport.abort
+        )
         self._answering_head = False  # a HEAD request's response carries no body
 
     async def serve(self) -> None:
         try:
             while await self._serve_one():
                 self._h11.start_next_cycle()
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
-            pass  # the client went away or stalled; nothing left to tell it
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away or stalled (the timer aborted it); nothing to tell it
         except Exception:  # a bug: never let it kill the server, never leave the client hanging
             logger.exception("cligate: connection failed")
         finally:
+            self._timer.cancel()
             self._writer.close()
 
-    async def _next_event(self, timeout: float) -> h11.Event:
+    async def _next_event(self) -> h11.Event:
         while True:
             event = self._h11.next_event()
             if event is not h11.NEED_DATA:
                 return event  # type: ignore[return-value]
             if self._h11.they_are_waiting_for_100_continue:
                 await self._send(h11.InformationalResponse(status_code=100, headers=[]))
-            async with asyncio.timeout(timeout):
-                data = await self._reader.read(_READ_SIZE)
+            data = await self._reader.read(_READ_SIZE)
+            self._timer.touch()
             self._h11.receive_data(data)
 
     async def _serve_one(self) -> bool:
         """Serve one request; return whether the connection can take another."""
+        limits = self._limits
         try:
-            event = await self._next_event(self._limits.idle_timeout)
+            self._timer.set_timeout(limits.idle_timeout)
+            event = await self._next_event()
             if type(event) is h11.ConnectionClosed:
                 return False
             assert type(event) is h11.Request
             self._answering_head = event.method == b"HEAD"
+            self._timer.set_timeout(limits.read_timeout)
             request = await self._read_request(event)
         except _RequestRejected as rejected:
             await self._write_rejection(rejected.status, rejected.message, "")
@@ -92,6 +102,9 @@ class ClientConnection:
             await self._write_rejection(status, message, "")
             return False
 
+        # While the provider works and its answer streams back, the provider's own timeouts
+        # apply; a client that stops reading is caught in _drain.
+        self._timer.set_timeout(math.inf)
         try:
             response = await self._handler(request)
         except Exception as exc:
@@ -112,7 +125,7 @@ class ClientConnection:
         chunks: list[bytes] = []
         size = 0
         while True:
-            body_event = await self._next_event(self._limits.read_timeout)
+            body_event = await self._next_event()
             if type(body_event) is h11.Data:
                 size += len(body_event.data)
                 if size > limit:
@@ -184,6 +197,11 @@ class ClientConnection:
             await self._drain()
 
     async def _drain(self) -> None:
+        transport = self._writer.transport
+        if transport.is_closing():
+            raise ConnectionResetError("the client closed the connection")
+        if transport.get_write_buffer_size() == 0:
+            return  # all sent already: the common case, with nothing to wait for
         async with asyncio.timeout(self._limits.write_timeout):
             await self._writer.drain()
 

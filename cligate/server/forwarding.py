@@ -81,6 +81,13 @@ def client_headers(upstream: list[tuple[bytes, bytes]]) -> RawHeaders:
     ]
 
 
+def content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value)  # h11 has validated it
+    return None
+
+
 def is_event_stream(headers: list[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
         if name == b"content-type":

@@ -20,6 +20,7 @@ from cligate.protocols.kinds import WireProtocol
 from cligate.routing.plan import route
 from cligate.server.forwarding import (
     client_headers,
+    content_length,
     is_event_stream,
     split_at_event_boundary,
     upstream_headers,
@@ -31,6 +32,8 @@ from cligate.upstream.types import UpstreamClient, UpstreamRequest, UpstreamResp
 logger = logging.getLogger("cligate.proxy")
 
 _JSON = (b"content-type", b"application/json")
+# Plain (non-SSE) bodies up to this size are read whole before they are answered.
+BUFFERED_BODY_LIMIT = 4 * 1024 * 1024
 
 
 # Anthropic's SDKs (and Claude Code) honour this; without it a request that cannot succeed,
@@ -143,20 +146,31 @@ class GatewayHandler:
             (time.perf_counter() - started) * 1000,
         )
         headers = client_headers(response.headers)
-        if not is_event_stream(response.headers):
-            # A plain body is relayed unchanged, so its length stays true; keeping it spares
-            # the client chunked decoding.
-            headers.extend((k, v) for k, v in response.headers if k == b"content-length")
-        return OutgoingResponse(response.status, headers, self._relay(response, protocol))
+        if is_event_stream(response.headers):
+            return OutgoingResponse(
+                response.status, headers, self._relay_events(response, protocol)
+            )
+        length = content_length(response.headers)
+        if length is not None and length <= BUFFERED_BODY_LIMIT:
+            # A complete JSON body, not a stream: read it whole, so it leaves in one write
+            # with the head, and a provider failing mid-body becomes a clear error.
+            try:
+                whole = b"".join([chunk async for chunk in response.chunks()])
+            except UpstreamError as exc:
+                return error_response(
+                    protocol,
+                    exc.http_status,
+                    f"cligate: the answer from provider '{provider.name}' broke: {exc.message}",
+                )
+            return OutgoingResponse(response.status, headers, whole)
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        return OutgoingResponse(response.status, headers, response.chunks())
 
-    async def _relay(
+    async def _relay_events(
         self, response: UpstreamResponse, protocol: WireProtocol
     ) -> AsyncIterator[bytes]:
-        if not is_event_stream(response.headers):
-            # A plain body: relayed as it arrives; if it breaks, the client sees a cut response.
-            async for chunk in response.chunks():
-                yield chunk
-            return
+        """SSE, relayed event by event as it arrives; a failure ends it with an error event."""
         pending = b""
         try:
             async for chunk in response.chunks():

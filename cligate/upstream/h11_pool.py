@@ -9,12 +9,14 @@ pool, so requests to providers go through this pool and httpx handles what it do
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 from collections.abc import AsyncIterator
 
 import h11
 
 from cligate.errors import UpstreamProtocolError, UpstreamTimeoutError, UpstreamUnreachableError
+from cligate.idle_timer import IdleTimer
 from cligate.upstream.tls import default_ssl_context
 from cligate.upstream.types import Origin, Timeouts, UpstreamRequest
 
@@ -22,17 +24,31 @@ _READ_SIZE = 65536
 
 
 class _Connection:
-    __slots__ = ("h11", "reader", "writer")
+    __slots__ = ("h11", "reader", "timer", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
         self.h11 = h11.Connection(h11.CLIENT)
+        # Aborts the connection when a response stalls; idle in the pool it never fires.
+        self.timer = IdleTimer(asyncio.get_running_loop(), math.inf, writer.transport.abort)
 
     def is_reusable(self) -> bool:
         return not self.reader.at_eof() and not self.writer.is_closing()
 
+    async def read(self) -> bytes:
+        data = await self.reader.read(_READ_SIZE)
+        self.timer.touch()
+        return data
+
+    async def drain(self, timeout: float) -> None:
+        if self.writer.transport.get_write_buffer_size() == 0:
+            return  # all sent already: nothing to wait for
+        async with asyncio.timeout(timeout):
+            await self.writer.drain()
+
     def close(self) -> None:
+        self.timer.cancel()
         self.writer.close()
 
 
@@ -52,18 +68,13 @@ class H11Response:
         connection = self._connection
         if connection is None:
             return
-        read_timeout = self._pool.timeouts.read
         try:
             while True:
                 event = connection.h11.next_event()
                 if event is h11.NEED_DATA:
-                    try:
-                        async with asyncio.timeout(read_timeout):
-                            data = await connection.reader.read(_READ_SIZE)
-                    except TimeoutError:
-                        raise UpstreamTimeoutError(
-                            f"no data from {self._origin.url} for {read_timeout:g} s"
-                        ) from None
+                    data = await connection.read()
+                    if not data and connection.timer.expired:
+                        raise self._pool.stalled(self._origin)
                     connection.h11.receive_data(data)
                 elif type(event) is h11.Data:
                     yield bytes(event.data)
@@ -77,6 +88,8 @@ class H11Response:
                 f"{self._origin.url} broke the HTTP response: {exc}"
             ) from exc
         except (ConnectionError, OSError) as exc:
+            if connection.timer.expired:
+                raise self._pool.stalled(self._origin) from exc
             raise UpstreamProtocolError(
                 f"connection to {self._origin.url} failed mid-response: {exc}"
             ) from exc
@@ -123,7 +136,11 @@ class H11Pool:
                 f"{origin.url} closed the connection without answering"
             ) from exc
 
+    def stalled(self, origin: Origin) -> UpstreamTimeoutError:
+        return UpstreamTimeoutError(f"no data from {origin.url} for {self.timeouts.read:g} s")
+
     def release(self, origin: Origin, connection: _Connection) -> None:
+        connection.timer.set_timeout(math.inf)
         state = connection.h11
         if state.our_state is h11.DONE and state.their_state is h11.DONE:
             state.start_next_cycle()
@@ -192,39 +209,47 @@ class H11Pool:
         assert end is not None
         wire += end
         received_any = False
+        connection.timer.set_timeout(self.timeouts.read)
         try:
             connection.writer.write(wire)
-            async with asyncio.timeout(self.timeouts.write):
-                await connection.writer.drain()
-            async with asyncio.timeout(self.timeouts.read):
-                while True:
-                    event = state.next_event()
-                    if event is h11.NEED_DATA:
-                        data = await connection.reader.read(_READ_SIZE)
-                        if data:
-                            received_any = True
-                        elif not received_any:
-                            raise _StaleConnection
-                        state.receive_data(data)
-                        continue
-                    if type(event) is h11.Response:
-                        return H11Response(self, origin, connection, event)
-                    if type(event) is h11.InformationalResponse:
-                        continue
-                    raise UpstreamProtocolError(f"{origin.url} closed the connection early")
+            await connection.drain(self.timeouts.write)
+            while True:
+                event = state.next_event()
+                if event is h11.NEED_DATA:
+                    data = await connection.read()
+                    if data:
+                        received_any = True
+                    elif connection.timer.expired:
+                        raise self._no_headers(origin)
+                    elif not received_any:
+                        raise _StaleConnection
+                    state.receive_data(data)
+                    continue
+                if type(event) is h11.Response:
+                    return H11Response(self, origin, connection, event)
+                if type(event) is h11.InformationalResponse:
+                    continue
+                raise UpstreamProtocolError(f"{origin.url} closed the connection early")
         except TimeoutError:
             connection.close()
             raise UpstreamTimeoutError(
-                f"{origin.url} sent no response headers within {self.timeouts.read:g} s"
+                f"{origin.url} did not take the request within {self.timeouts.write:g} s"
             ) from None
         except h11.RemoteProtocolError as exc:
             connection.close()
             raise UpstreamProtocolError(f"{origin.url} sent a malformed response: {exc}") from exc
         except (ConnectionError, OSError) as exc:
+            if connection.timer.expired:
+                raise self._no_headers(origin) from exc
             if not received_any:
                 raise _StaleConnection from exc
             connection.close()
             raise UpstreamProtocolError(f"connection to {origin.url} failed: {exc}") from exc
+
+    def _no_headers(self, origin: Origin) -> UpstreamTimeoutError:
+        return UpstreamTimeoutError(
+            f"{origin.url} sent no response headers within {self.timeouts.read:g} s"
+        )
 
 
 class _StaleConnection(Exception):

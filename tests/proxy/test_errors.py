@@ -227,3 +227,14 @@ def test_a_gemini_stream_cut_halfway_ends_with_an_error_object(upstream: FakeUps
     finally:
         thread.stop()
     assert "cligate" in str(caught.value)
+
+
+def test_a_plain_answer_cut_halfway_becomes_a_clear_502(
+    proxy_url: str, upstream: FakeUpstream
+) -> None:
+    upstream.set_fault(CutStream(after_events=1))  # on a non-streamed call: half the body
+    client = anthropic.Anthropic(base_url=proxy_url, api_key=SECRET, max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        client.messages.create(**MESSAGE)  # type: ignore[call-overload]
+    assert caught.value.status_code == 502
+    assert "cligate" in caught.value.message and "broke" in caught.value.message

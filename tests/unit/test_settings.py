@@ -1,3 +1,4 @@
+import json
 import os
 import stat
 import threading
@@ -129,3 +130,40 @@ def test_the_config_file_wins_over_builtins(tmp_path: Path) -> None:
     assert settings.tools["codex"].model == "gpt-5"
     assert settings.tools["gemini"].provider == "gemini"
     assert "qwen" in settings.providers and "anthropic" in settings.providers
+
+
+def test_parsed_config_is_cached_until_the_file_changes(tmp_path: Path) -> None:
+    from cligate.config.toml_cache import CACHE_NAME
+
+    path = tmp_path / "config.toml"
+    cache_dir = tmp_path / "state"
+    path.write_text(GOOD)
+    first = load_settings(path, cache_dir)
+    cached = json.loads((cache_dir / CACHE_NAME).read_text())
+    assert cached[str(path)]["document"]["providers"]["qwen"]["protocol"] == "openai-chat"
+    assert stat.S_IMODE(os.stat(cache_dir / CACHE_NAME).st_mode) == 0o600
+    # A hit is served from the cache: prove it by planting a different document there.
+    cached[str(path)]["document"]["tools"]["claude"]["model"] = "from-cache"
+    (cache_dir / CACHE_NAME).write_text(json.dumps(cached))
+    assert load_settings(path, cache_dir).tools["claude"].model == "from-cache"
+    # Any change to the file misses the cache.
+    path.write_text(GOOD.replace("claude-sonnet-4-6", "claude-opus-4-1") + "\n")
+    assert load_settings(path, cache_dir).tools["claude"].model == "claude-opus-4-1"
+    assert first.tools["claude"].model == "claude-sonnet-4-6"
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    from cligate.config.toml_cache import CACHE_NAME
+
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD)
+    (tmp_path / CACHE_NAME).write_text("{not json")
+    assert load_settings(path, tmp_path).providers["qwen"].base_url.endswith("/v1")
+
+
+def test_errors_are_not_cached(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[providers.x\n")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="line 1"):
+            load_settings(path, tmp_path)
