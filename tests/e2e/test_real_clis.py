@@ -4,11 +4,18 @@ goes back upstream, and the scripted final answer carrying it is the CLI's answe
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 
 from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, require_cli, run_cligate
-from tests.fake_upstream import FakeUpstream, RecordedRequest, ShellRoundTrip
+from tests.fake_upstream import FakeUpstream, Hang, RecordedRequest, ShellRoundTrip
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +121,67 @@ def test_gemini_cli_runs_a_tool_through_cligate_leaving_its_settings_alone(
     assert (user_gemini / "settings.json").read_text() == settings
     assert all(b"MEMORY-MARKER-7" in r.body for r in requests if r.protocol == "gemini")
     assert not list(user_gemini.glob("settings.json.*"))
+
+
+def test_claude_code_shows_cligates_error_when_the_provider_is_down(sandbox: Sandbox) -> None:
+    """The provider is unreachable: Claude Code reports an error naming cligate and the
+    provider, in its own words, and exits non-zero."""
+    require_cli("claude")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sandbox.write_config("anthropic", dead, "claude")
+    result = run_cligate(
+        "claude",
+        ["-p", "hello", "--output-format", "json"],
+        sandbox,
+        CLAUDE_CODE_MAX_RETRIES="0",  # it retries a 502 for about three minutes otherwise
+    )
+    assert result.returncode == 1
+    answer = json.loads(result.stdout)
+    assert answer["is_error"] is True and answer["api_error_status"] == 502
+    assert "cligate: provider 'fake'" in answer["result"] and dead in answer["result"]
+
+
+def test_sigint_to_cligate_ends_claude_and_the_proxy_and_passes_its_code_on(
+    sandbox: Sandbox,
+) -> None:
+    """Claude Code answers SIGINT by exiting 0 (it does so without cligate too); cligate
+    returns that code, and leaves neither the tool nor the proxy behind."""
+    require_cli("claude")
+    with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
+        upstream.set_fault(Hang(60))  # the model "thinks" until we interrupt
+        sandbox.write_config("anthropic", upstream.base_url, "claude")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cligate",
+                "run",
+                "claude",
+                "--",
+                "-p",
+                "hello",
+                "--output-format",
+                "json",
+            ],
+            cwd=sandbox.work,
+            env=sandbox.env(FAKE_KEY=UPSTREAM_KEY),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            upstream.wait_for_requests(1, timeout=60)
+            tree = [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
+            assert tree, "claude should be running under cligate"
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(psutil.pid_exists(pid) for pid in tree):
+        time.sleep(0.05)
+    assert [pid for pid in tree if psutil.pid_exists(pid)] == []
