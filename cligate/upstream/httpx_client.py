@@ -1,5 +1,5 @@
 """The httpx-backed upstream client, used where httpx does better than the h11 pool:
-requests that must go through the user's HTTP(S) proxy (``HTTPS_PROXY``/``NO_PROXY``)."""
+requests that must go through the user's HTTP(S) proxy (``HTTPS_PROXY``, ``ALL_PROXY``)."""
 
 from __future__ import annotations
 
@@ -49,17 +49,30 @@ class HttpxResponse:
 
 class HttpxClient:
     def __init__(
-        self, timeouts: Timeouts | None = None, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        timeouts: Timeouts | None = None,
+        proxies: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``proxies`` maps a scheme (``http``, ``https``, ``all``) to a proxy URL, as
+        ``urllib.request.getproxies_environment`` gives it; the selector has already applied
+        ``NO_PROXY``, so whatever reaches this client goes through the proxy."""
         timeouts = timeouts or Timeouts()
+        verify = default_ssl_context()
+        mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+        for scheme in ("http", "https"):
+            proxy = (proxies or {}).get(scheme) or (proxies or {}).get("all")
+            if proxy:
+                mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(proxy=proxy, verify=verify)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=None
             ),
-            trust_env=True,  # HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE
-            verify=default_ssl_context(),
+            trust_env=False,  # one source of truth: the selector's proxy settings
+            verify=verify,
             follow_redirects=False,
             transport=transport,
+            mounts=mounts,
         )
 
     async def send(self, request: UpstreamRequest) -> HttpxResponse:

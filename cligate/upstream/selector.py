@@ -63,7 +63,7 @@ class UpstreamSelector:
         if self._httpx is None:
             from cligate.upstream.httpx_client import HttpxClient  # heavy import: only if needed
 
-            self._httpx = HttpxClient(self._timeouts)
+            self._httpx = HttpxClient(self._timeouts, self._proxies)
         return await self._httpx.send(request)
 
     async def aclose(self) -> None:

@@ -238,3 +238,20 @@ def test_a_plain_answer_cut_halfway_becomes_a_clear_502(
         client.messages.create(**MESSAGE)  # type: ignore[call-overload]
     assert caught.value.status_code == 502
     assert "cligate" in caught.value.message and "broke" in caught.value.message
+
+
+def test_a_client_that_stalls_mid_request_is_dropped(upstream: FakeUpstream) -> None:
+    thread, url = start_proxy(
+        upstream, WireProtocol.ANTHROPIC, limits=ServerLimits(read_timeout=0.3, idle_timeout=5)
+    )
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: " + url[7:].encode() + b"\r\n")
+            sock.sendall(b"Content-Length: 100\r\n\r\n{")  # and then nothing more
+            started = __import__("time").monotonic()
+            assert sock.recv(4096) == b""  # closed by the proxy, not by our 10 s timeout
+            assert __import__("time").monotonic() - started < 5
+    finally:
+        thread.stop()
+    assert upstream.requests == []

@@ -1,0 +1,74 @@
+"""Upstream calls honour the user's HTTP proxy settings; loopback tool traffic never does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+
+from cligate.upstream.selector import UpstreamSelector, needs_http_proxy
+from cligate.upstream.types import Origin, UpstreamRequest
+
+
+@pytest.mark.parametrize(
+    ("origin", "proxies", "expected"),
+    [
+        (Origin("https", "api.example.com", 443), {}, False),
+        (Origin("https", "api.example.com", 443), {"https": "http://proxy:3128"}, True),
+        (Origin("http", "api.example.com", 80), {"https": "http://proxy:3128"}, False),
+        (Origin("https", "api.example.com", 443), {"all": "http://proxy:3128"}, True),
+        (
+            Origin("https", "api.example.com", 443),
+            {"https": "http://proxy:3128", "no": "example.com"},
+            False,
+        ),
+        (
+            Origin("https", "api.other.com", 443),
+            {"https": "http://proxy:3128", "no": "example.com"},
+            True,
+        ),
+    ],
+)
+def test_which_origins_go_through_the_proxy(
+    origin: Origin, proxies: dict[str, str], expected: bool
+) -> None:
+    assert needs_http_proxy(origin, proxies) is expected
+
+
+def test_a_request_for_a_proxied_origin_reaches_the_proxy() -> None:
+    """A one-shot HTTP proxy records the request line it gets and answers 200."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(65536)
+            seen.append(head.split(b"\r\n")[0])
+            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    proxy_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    async def scenario() -> tuple[int, bytes]:
+        selector = UpstreamSelector(proxies={"http": proxy_url})
+        request = UpstreamRequest(
+            "POST", Origin("http", "provider.invalid", 80), "/v1/messages", [], b"{}"
+        )
+        try:
+            response = await selector.send(request)
+            body = b"".join([chunk async for chunk in response.chunks()])
+            return response.status, body
+        finally:
+            await selector.aclose()
+
+    status, body = asyncio.run(scenario())
+    thread.join(5)
+    listener.close()
+    assert (status, body) == (200, b"ok")
+    assert seen == [b"POST http://provider.invalid/v1/messages HTTP/1.1"]
