@@ -53,22 +53,19 @@ def auth_headers(style: AuthStyle, key: str) -> Headers:
     if not key or style is AuthStyle.NONE:
         return []
     if style is AuthStyle.BEARER:
-        return [("authorization", f"Bearer {key}")]
-    return [(style.value, key)]
+        return [(b"authorization", b"Bearer " + key.encode())]
+    return [(style.value.encode(), key.encode())]
 
 
 def upstream_headers(client_headers: RawHeaders, provider: ProviderSettings, key: str) -> Headers:
     """The client's end-to-end headers, minus its credentials, plus the provider's."""
-    custom = {name.lower() for name, _ in provider.headers}
-    headers: Headers = [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, value in client_headers
-        if name not in _DROP_UPSTREAM and name.decode("latin-1") not in custom
-    ]
+    custom = [(name.lower().encode(), value.encode()) for name, value in provider.headers]
+    dropped = _DROP_UPSTREAM.union(name for name, _ in custom) if custom else _DROP_UPSTREAM
+    headers: Headers = [(name, value) for name, value in client_headers if name not in dropped]
     # We read streams to relay them; compression would only cost CPU on this hop.
-    headers.append(("accept-encoding", "identity"))
+    headers.append((b"accept-encoding", b"identity"))
     headers.extend(auth_headers(provider.auth, key))
-    headers.extend(provider.headers)
+    headers.extend(custom)
     return headers
 
 

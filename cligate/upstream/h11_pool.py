@@ -195,8 +195,11 @@ class H11Pool:
         self, origin: Origin, connection: _Connection, request: UpstreamRequest
     ) -> H11Response:
         state = connection.h11
-        host = origin.host if origin.port in (80, 443) else f"{origin.host}:{origin.port}"
-        headers = [("host", host), *request.headers, ("content-length", str(len(request.body)))]
+        headers = [
+            (b"host", origin.host_header),
+            *request.headers,
+            (b"content-length", str(len(request.body)).encode()),
+        ]
         wire = state.send(
             h11.Request(method=request.method, target=request.target, headers=headers)
         )

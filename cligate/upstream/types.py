@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-Headers = list[tuple[str, str]]
+# Bytes, as h11 receives and sends them: forwarding a header costs no decode and re-encode.
+Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,12 @@ class Origin:
     scheme: str
     host: str
     port: int
+
+    @property
+    def host_header(self) -> bytes:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (host if self.port == default else f"{host}:{self.port}").encode()
 
     @property
     def url(self) -> str:

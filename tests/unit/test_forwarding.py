@@ -88,28 +88,28 @@ def test_client_credentials_are_replaced_by_the_provider_key() -> None:
         incoming, provider(WireProtocol.ANTHROPIC, "https://x", headers=(("x-extra", "1"),)), "pk"
     )
     assert headers == [
-        ("anthropic-version", "2023-06-01"),
-        ("user-agent", "claude-cli/2"),
-        ("accept-encoding", "identity"),
-        ("x-api-key", "pk"),
-        ("x-extra", "1"),
+        (b"anthropic-version", b"2023-06-01"),
+        (b"user-agent", b"claude-cli/2"),
+        (b"accept-encoding", b"identity"),
+        (b"x-api-key", b"pk"),
+        (b"x-extra", b"1"),
     ]
-    assert not any("run-secret" in value for _, value in headers)
+    assert not any(b"run-secret" in value for _, value in headers)
 
 
 @pytest.mark.parametrize(
     ("style", "expected"),
     [
-        (AuthStyle.BEARER, [("authorization", "Bearer pk")]),
-        (AuthStyle.X_API_KEY, [("x-api-key", "pk")]),
-        (AuthStyle.X_GOOG_API_KEY, [("x-goog-api-key", "pk")]),
+        (AuthStyle.BEARER, [(b"authorization", b"Bearer pk")]),
+        (AuthStyle.X_API_KEY, [(b"x-api-key", b"pk")]),
+        (AuthStyle.X_GOOG_API_KEY, [(b"x-goog-api-key", b"pk")]),
         (AuthStyle.NONE, []),
     ],
 )
-def test_auth_styles(style: AuthStyle, expected: list[tuple[str, str]]) -> None:
+def test_auth_styles(style: AuthStyle, expected: list[tuple[bytes, bytes]]) -> None:
     settings = ProviderSettings("p", WireProtocol.OPENAI_CHAT, "https://x", auth=style)
     headers = upstream_headers([], settings, "pk")
-    assert [h for h in headers if h[0] != "accept-encoding"] == expected
+    assert [h for h in headers if h[0] != b"accept-encoding"] == expected
 
 
 def test_response_headers_lose_hop_by_hop_and_cors() -> None:
@@ -140,3 +140,11 @@ def test_sse_is_forwarded_in_whole_events(
     pending: bytes, chunk: bytes, ready: bytes, rest: bytes
 ) -> None:
     assert split_at_event_boundary(pending, chunk) == (ready, rest)
+
+
+def test_a_custom_provider_header_replaces_the_clients() -> None:
+    settings = ProviderSettings(
+        "p", WireProtocol.ANTHROPIC, "https://x", headers=(("User-Agent", "team-bot"),)
+    )
+    headers = upstream_headers([(b"user-agent", b"claude-cli/2")], settings, "")
+    assert headers == [(b"accept-encoding", b"identity"), (b"user-agent", b"team-bot")]
