@@ -1,8 +1,10 @@
-"""Parse a JSON object once and remember where each top-level member's value sits in the text.
+"""Parse a request body once; splice one top-level member without re-serialising the rest.
 
-Pass-through must send a 100 KB body unchanged except for the model name. Parsing it with the
-C scanner and splicing the one value we change keeps key order, spacing and escapes as the client
-wrote them, and costs one parse plus one string copy instead of a parse and a full re-serialise.
+Pass-through must send a 100 KB body unchanged except for the model name. The body is parsed
+once with orjson (about 4x faster than the stdlib on a Claude Code request: every request pays
+it). Only when a member must change is the text walked with the stdlib's C scanner to find where
+each top-level value sits; the one value is replaced in place, keeping key order, spacing and
+escapes as the client wrote them.
 """
 
 from __future__ import annotations
@@ -11,14 +13,49 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 _scan_value = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
 _WHITESPACE = " \t\n\r"
 
 
 @dataclass(frozen=True, slots=True)
+class JsonBody:
+    """A request body and its parsed JSON object."""
+
+    raw: bytes
+    value: dict[str, Any]
+
+    def with_member(self, key: str, new_value: object) -> bytes:
+        """The body with one top-level member set; every other byte is untouched.
+
+        An existing member's value is replaced in place; a new member goes first.
+        """
+        return locate_members(self.raw).with_member(key, new_value).encode()
+
+
+def parse_json_object(body: bytes) -> JsonBody:
+    """Parse ``body`` as a JSON object. Raises ``ValueError`` with a readable reason."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as fast_error:
+        # orjson refuses a few things the JSON spec allows (integers beyond 64 bits): ask
+        # the stdlib before calling the body invalid.
+        try:
+            value = json.loads(body)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"body is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        except json.JSONDecodeError:
+            raise ValueError(str(fast_error)) from None
+    if not isinstance(value, dict):
+        raise ValueError("body is not a JSON object")
+    return JsonBody(body, value)
+
+
+@dataclass(frozen=True, slots=True)
 class JsonObjectText:
-    """A JSON object: its text, its parsed value and the text span of each top-level value."""
+    """A JSON object's text, its value and the text span of each top-level value."""
 
     text: str
     value: dict[str, Any]
@@ -26,10 +63,6 @@ class JsonObjectText:
     open_brace: int  # index of the object's "{"
 
     def with_member(self, key: str, new_value: object) -> str:
-        """The text with one top-level member set; every other byte is untouched.
-
-        An existing member's value is replaced in place; a new member goes first.
-        """
         encoded = json.dumps(new_value, ensure_ascii=False)
         if key in self.spans:
             start, end = self.spans[key]
@@ -46,8 +79,11 @@ def _skip_ws(text: str, index: int) -> int:
     return index
 
 
-def parse_json_object(body: bytes) -> JsonObjectText:
-    """Parse ``body`` as a JSON object. Raises ``ValueError`` with a readable reason."""
+def locate_members(body: bytes) -> JsonObjectText:
+    """Walk ``body`` as a JSON object, noting each top-level value's span.
+
+    Raises ``ValueError`` with a readable reason.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

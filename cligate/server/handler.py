@@ -15,7 +15,7 @@ from cligate.config.settings import ProviderSettings, ToolBinding
 from cligate.errors import UpstreamError
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
-from cligate.protocols.json_members import JsonObjectText, parse_json_object
+from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
 from cligate.routing.plan import route
 from cligate.server.forwarding import (
@@ -86,7 +86,7 @@ class GatewayHandler:
             )
         body = request.body
         path = request.path
-        parsed: JsonObjectText | None = None
+        parsed: JsonBody | None = None
         requested_model = endpoint.path_model
         reads_body_model = requested_model is None and endpoint.operation in (
             Operation.GENERATE,
@@ -110,7 +110,7 @@ class GatewayHandler:
             if endpoint.path_model is not None:
                 path = _replace_path_model(path, endpoint, upstream_model)
             elif parsed is not None:
-                body = parsed.with_member("model", upstream_model).encode()
+                body = parsed.with_member("model", upstream_model)
         origin, target_path = split_url(upstream_url(provider, path, request.query))
         upstream_request = UpstreamRequest(
             method=request.method,

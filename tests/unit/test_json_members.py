@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cligate.protocols.json_members import parse_json_object
+from cligate.protocols.json_members import locate_members, parse_json_object
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -17,13 +17,13 @@ def test_model_is_replaced_and_every_other_byte_kept() -> None:
     body = b'{ "model" : "claude-x",\n  "messages": [{"role":"user","content":"caf\\u00e9 \xe2\x98\x83"}],"stream":true}'
     parsed = parse_json_object(body)
     assert parsed.value["model"] == "claude-x"
-    rewritten = parsed.with_member("model", "qwen-plus").encode()
+    rewritten = parsed.with_member("model", "qwen-plus")
     assert rewritten == body.replace(b'"claude-x"', b'"qwen-plus"')
 
 
 def test_nested_model_keys_are_not_touched() -> None:
     body = b'{"metadata":{"model":"inner"},"model":"outer"}'
-    rewritten = parse_json_object(body).with_member("model", "new").encode()
+    rewritten = parse_json_object(body).with_member("model", "new")
     assert rewritten == b'{"metadata":{"model":"inner"},"model":"new"}'
 
 
@@ -42,13 +42,20 @@ def test_nested_model_keys_are_not_touched() -> None:
 )
 def test_malformed_bodies_are_rejected_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
+        locate_members(body)
+    with pytest.raises(ValueError, match=r"."):  # the fast parser refuses them too
         parse_json_object(body)
+
+
+def test_integers_beyond_64_bits_are_still_json() -> None:
+    assert parse_json_object(b'{"n": 123456789012345678901234567890}').value["n"] > 2**64
 
 
 @given(st.dictionaries(st.text(), JSON_VALUES, max_size=6), st.sampled_from([None, 2]))
 def test_agrees_with_json_loads(document: dict[str, object], indent: int | None) -> None:
     body = json.dumps(document, indent=indent, ensure_ascii=False).encode()
-    parsed = parse_json_object(body)
+    assert parse_json_object(body).value == json.loads(body)
+    parsed = locate_members(body)
     assert parsed.value == json.loads(body)
     for key in document:
         start, end = parsed.spans[key]
@@ -60,6 +67,7 @@ def test_replacing_a_member_changes_only_that_member(document: dict[str, object]
     key = next(iter(document))
     body = json.dumps(document).encode()
     replaced = json.loads(parse_json_object(body).with_member(key, new))
+    assert replaced == json.loads(locate_members(body).with_member(key, new))
     assert replaced == {**document, key: new}
 
 
@@ -71,4 +79,4 @@ def test_replacing_a_member_changes_only_that_member(document: dict[str, object]
     ],
 )
 def test_a_missing_member_is_added_first(body: bytes, expected: bytes) -> None:
-    assert parse_json_object(body).with_member("model", "m").encode() == expected
+    assert parse_json_object(body).with_member("model", "m") == expected
