@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from cligate.config.settings import AuthStyle, ProviderSettings, ToolBinding
+from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.proxy import ProxyServer
@@ -18,7 +18,13 @@ async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) 
     provider = ProviderSettings(
         "bench", WireProtocol.ANTHROPIC, upstream_url, None, AuthStyle.X_API_KEY
     )
-    context = RunContext("claude", WireProtocol.ANTHROPIC, provider, upstream_key, ToolBinding())
+    context = RunContext(
+        tool="claude",
+        tool_protocol=WireProtocol.ANTHROPIC,
+        settings=Settings(providers={"bench": provider}),
+        binding=ToolBinding(provider="bench"),
+        keys={"bench": upstream_key},
+    )
     upstream = UpstreamSelector(proxies={}, force=client)
     handler = GatewayHandler(context, upstream)
     proxy = ProxyServer(handler, handler.error_for_path, secret)

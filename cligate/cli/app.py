@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Where the config file is and what it holds.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+route_app = typer.Typer(help="How requests are routed.", no_args_is_help=True)
+app.add_typer(route_app, name="route")
 
 
 def fail(error: CligateError) -> typer.Exit:
@@ -96,3 +98,57 @@ def run_app(argv: list[str]) -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     return 0
+
+
+@route_app.command("explain")
+def route_explain(
+    tool: Annotated[str, typer.Option("--tool", help="claude, codex or gemini.")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="The model the tool asks for.")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="As cligate run --provider.")
+    ] = None,
+    tokens: Annotated[int, typer.Option("--tokens", help="Estimated input tokens.")] = 0,
+    thinking: Annotated[
+        bool, typer.Option("--thinking", help="The request asks to think.")
+    ] = False,
+    images: Annotated[bool, typer.Option("--images", help="The request carries images.")] = False,
+    background: Annotated[
+        bool, typer.Option("--background", help="A background (small/fast) call.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the chain of routing decisions for one request, and the targets it would try."""
+    import json
+    from dataclasses import replace
+
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+    from cligate.errors import UsageError
+    from cligate.launcher.tools import TOOLS, known_tools
+    from cligate.routing.plan import RequestFacts, RoutingError, route
+
+    try:
+        spec = TOOLS.get(tool)
+        if spec is None:
+            raise UsageError(f"unknown tool '{tool}'; known tools: {known_tools()}")
+        settings = load_effective_settings(config_file())
+        binding = settings.tools.get(tool)
+        if binding is None:
+            raise UsageError(f"{tool} has no binding")
+        if provider:
+            binding = replace(binding, provider=provider)
+        facts = RequestFacts(model, tokens, thinking, images, background)
+        plan = route(settings, binding, spec.protocol, facts)
+    except RoutingError as error:
+        print(f"cligate: no route: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except CligateError as error:
+        raise fail(error) from None
+    if as_json:
+        targets = [{"provider": t.provider.name, "model": t.upstream_model} for t in plan.targets]
+        print(json.dumps({"targets": targets, "reasons": list(plan.reasons)}, indent=2))
+        return
+    for number, reason in enumerate(plan.reasons, 1):
+        print(f"{number}. {reason}")

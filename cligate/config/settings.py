@@ -18,7 +18,7 @@ The file is TOML a person can edit::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -90,12 +90,36 @@ class ProviderSettings:
     api_key: KeyReference | None = None
     auth: AuthStyle = AuthStyle.BEARER
     headers: tuple[tuple[str, str], ...] = ()
+    # Routing: names this provider answers to (alias → its model id), model-id wildcards it
+    # must never be sent, whether ids with "/" are its own catalog (OpenRouter-style slugs),
+    # and a short prefix for addressing its aliases as "PREFIX/alias".
+    aliases: tuple[tuple[str, str], ...] = ()
+    exclude: tuple[str, ...] = ()
+    slug_passthrough: bool = False
+    prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenarios:
+    """Opt-in rules that route by what a request is, ahead of the model-name rules.
+    Targets are "model" (on the binding's provider) or "provider:model"."""
+
+    long_context_tokens: int | None = None  # estimated input tokens above which…
+    long_context: str | None = None  # …this target answers
+    thinking: str | None = None
+    images: str | None = None
+    background: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ToolBinding:
     provider: str | None = None
     model: str | None = None
+    # Tier keyword found in the requested model name (opus, sonnet, haiku, pro, flash…) →
+    # target; "background" is the tool's small/fast model.
+    tiers: tuple[tuple[str, str], ...] = ()
+    fallbacks: tuple[str, ...] = ()
+    scenarios: Scenarios | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +127,25 @@ class Settings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     tools: dict[str, ToolBinding] = field(default_factory=dict)
     source: Path | None = None
+    # Global aliases: one name for one or several targets (several make a pool).
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def over(self, defaults: Settings) -> Settings:
         """These settings on top of ``defaults``: ours win by provider name and by tool."""
         tools = dict(defaults.tools)
         for tool, binding in self.tools.items():
             fallback = tools.get(tool, ToolBinding())
-            tools[tool] = ToolBinding(
+            tools[tool] = replace(
+                binding,
                 provider=binding.provider or fallback.provider,
                 model=binding.model if binding.provider else binding.model or fallback.model,
             )
-        return Settings({**defaults.providers, **self.providers}, tools, self.source)
+        return Settings(
+            {**defaults.providers, **self.providers},
+            tools,
+            self.source,
+            {**defaults.aliases, **self.aliases},
+        )
 
 
 def _fail(source: Path | None, key: str, problem: str) -> ConfigError:
@@ -172,18 +204,67 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
     except ValueError:
         known = ", ".join(a.value for a in AuthStyle)
         raise _fail(source, f"{where}.auth", f"'{raw_auth}' is not one of {known}") from None
-    headers = table.get("headers", {})
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise _fail(source, f"{where}.headers", "must be a table of strings")
+    slug_passthrough = table.get("slug_passthrough", False)
+    if not isinstance(slug_passthrough, bool):
+        raise _fail(source, f"{where}.slug_passthrough", "must be true or false")
     return ProviderSettings(
         name=name,
         protocol=protocol,
         base_url=base_url,
         api_key=KeyReference.parse(raw_key) if raw_key else None,
         auth=auth,
-        headers=tuple(headers.items()),
+        headers=_string_table(table, "headers", where, source),
+        aliases=_string_table(table, "aliases", where, source),
+        exclude=_string_list(table, "exclude", where, source),
+        slug_passthrough=slug_passthrough,
+        prefix=_optional_str(table, "prefix", where, source),
+    )
+
+
+def _string_table(
+    table: Mapping[str, Any], key: str, where: str, source: Path | None
+) -> tuple[tuple[str, str], ...]:
+    value = table.get(key, {})
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise _fail(source, f"{where}.{key}", "must be a table of non-empty strings")
+    return tuple((k, v.strip()) for k, v in value.items())
+
+
+def _string_list(
+    table: Mapping[str, Any], key: str, where: str, source: Path | None
+) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(source, f"{where}.{key}", "must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_scenarios(table: Any, where: str, source: Path | None) -> Scenarios | None:
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise _fail(source, where, "must be a table")
+    threshold = table.get("long_context_tokens")
+    if threshold is not None and (not isinstance(threshold, int) or threshold <= 0):
+        raise _fail(source, f"{where}.long_context_tokens", "must be a positive integer")
+    long_context = _optional_str(table, "long_context", where, source)
+    if (threshold is None) != (long_context is None):
+        raise _fail(
+            source, f"{where}.long_context", "needs long_context_tokens with it (and vice versa)"
+        )
+    unknown = set(table) - {"long_context_tokens", *Scenarios.__dataclass_fields__}
+    if unknown:
+        raise _fail(source, f"{where}.{sorted(unknown)[0]}", "is not a known scenario")
+    return Scenarios(
+        long_context_tokens=threshold,
+        long_context=long_context,
+        thinking=_optional_str(table, "thinking", where, source),
+        images=_optional_str(table, "images", where, source),
+        background=_optional_str(table, "background", where, source),
     )
 
 
@@ -194,6 +275,9 @@ def _parse_binding(tool: str, table: Any, source: Path | None) -> ToolBinding:
     return ToolBinding(
         provider=_optional_str(table, "provider", where, source),
         model=_optional_str(table, "model", where, source),
+        tiers=_string_table(table, "tiers", where, source),
+        fallbacks=_string_list(table, "fallbacks", where, source),
+        scenarios=_parse_scenarios(table.get("scenarios"), f"{where}.scenarios", source),
     )
 
 
@@ -209,6 +293,10 @@ def settings_from_document(document: Mapping[str, Any], source: Path | None = No
         name: _parse_provider(name, table, source) for name, table in providers_table.items()
     }
     tools = {tool: _parse_binding(tool, table, source) for tool, table in tools_table.items()}
+    aliases_table = document.get("aliases", {})
+    if not isinstance(aliases_table, Mapping):
+        raise _fail(source, "aliases", "must be a table")
+    aliases = {name: _string_list(aliases_table, name, "aliases", source) for name in aliases_table}
     for tool, binding in tools.items():
         if binding.provider and binding.provider not in providers:
             raise _fail(
@@ -216,4 +304,4 @@ def settings_from_document(document: Mapping[str, Any], source: Path | None = No
                 f"tools.{tool}.provider",
                 f"no provider named '{binding.provider}' (known: {', '.join(providers) or 'none'})",
             )
-    return Settings(providers=providers, tools=tools, source=source)
+    return Settings(providers=providers, tools=tools, source=source, aliases=aliases)

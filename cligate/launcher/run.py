@@ -8,7 +8,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, Settings, ToolBinding
@@ -33,9 +33,10 @@ class RunRequest:
 class LaunchPlan:
     tool: ToolSpec
     binary: str
-    provider: ProviderSettings
-    provider_key: str
+    provider: ProviderSettings  # the binding's provider
+    settings: Settings
     binding: ToolBinding
+    keys: dict[str, str]  # provider name → key, for every provider whose key is available
 
 
 def new_secret() -> str:
@@ -87,15 +88,29 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
             "passes requests through to a provider of the tool's own protocol"
         )
     try:
-        key = provider.api_key.resolve(env, provider.name) if provider.api_key else ""
+        if provider.api_key is not None:  # the bound provider's key must be at hand
+            provider.api_key.resolve(env, provider.name)
     except MissingKeyError as error:
         raise MissingKeyError(
             f"{error.message}, or pick another provider with --provider NAME or "
             f'[tools.{tool.name}] provider = "NAME" in {where}'
         ) from None
     binary = find_binary(tool, env)
-    model = request.model or binding.model
-    return LaunchPlan(tool, binary, provider, key, ToolBinding(provider.name, model))
+    binding = replace(binding, provider=provider.name, model=request.model or binding.model)
+    return LaunchPlan(tool, binary, provider, settings, binding, available_keys(settings, env))
+
+
+def available_keys(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
+    """Keys of every provider that has one at hand; the others are skipped when routed to."""
+    keys: dict[str, str] = {}
+    for provider in settings.providers.values():
+        try:
+            keys[provider.name] = (
+                provider.api_key.resolve(env, provider.name) if provider.api_key else ""
+            )
+        except MissingKeyError:
+            continue
+    return keys
 
 
 @contextlib.contextmanager
@@ -130,9 +145,10 @@ async def _serve(
     context = RunContext(
         tool=plan.tool.name,
         tool_protocol=plan.tool.protocol,
-        provider=plan.provider,
-        provider_key=plan.provider_key,
+        settings=plan.settings,
         binding=plan.binding,
+        keys=plan.keys,
+        background_hint=plan.tool.background_hint,
     )
     handler = GatewayHandler(context, upstream)
     proxy = ProxyServer(handler, handler.error_for_path, secret)

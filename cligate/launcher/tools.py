@@ -32,6 +32,8 @@ class ToolSpec:
     model_args: tuple[str, ...] = ()
     # Gemini CLI needs its auth type chosen in a settings file; see launcher/gemini_home.py.
     needs_gemini_settings: bool = False
+    # A word in the model name of the tool's background calls (titles, summaries, routing).
+    background_hint: str | None = None
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -59,6 +61,7 @@ TOOLS: dict[str, ToolSpec] = {
             "ANTHROPIC_SMALL_FAST_MODEL": "{model}",
         },
         unset_env=("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
+        background_hint="haiku",
     ),
     "codex": ToolSpec(
         name="codex",
@@ -109,6 +112,7 @@ TOOLS: dict[str, ToolSpec] = {
             "GOOGLE_CLOUD_PROJECT",
         ),
         needs_gemini_settings=True,
+        background_hint="lite",  # the flash-lite routing call of model "auto"
     ),
 }
 

@@ -11,13 +11,14 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from cligate.config.settings import ProviderSettings, ToolBinding
+from cligate.config.settings import ProviderSettings, Settings, ToolBinding
 from cligate.errors import UpstreamError
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
-from cligate.routing.plan import route
+from cligate.protocols.request_facts import estimated_input_tokens, has_images, wants_thinking
+from cligate.routing.plan import BACKGROUND_TIER, RequestFacts, RoutingError, Target, route
 from cligate.server.forwarding import (
     client_headers,
     content_length,
@@ -51,19 +52,31 @@ def error_response(protocol: WireProtocol, status: int, message: str) -> Outgoin
 
 @dataclass(frozen=True, slots=True)
 class RunContext:
-    """What the proxy of one ``cligate run`` serves: one tool, bound to one provider."""
+    """What the proxy of one ``cligate run`` serves: one tool and its binding."""
 
     tool: str
     tool_protocol: WireProtocol
-    provider: ProviderSettings
-    provider_key: str
-    binding: ToolBinding
+    settings: Settings
+    binding: ToolBinding  # its provider is known and speaks the tool's protocol
+    keys: dict[str, str]  # provider name → key, for every provider whose key is available
+    # A word in the model name of the tool's small/fast background calls ("haiku" for claude).
+    background_hint: str | None = None
+
+    @property
+    def provider(self) -> ProviderSettings:
+        assert self.binding.provider is not None
+        return self.settings.providers[self.binding.provider]
+
+
+# Answers that another target may do better with, as long as nothing reached the client yet.
+FAILOVER_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 
 class GatewayHandler:
     def __init__(self, context: RunContext, upstream: UpstreamClient) -> None:
         self._context = context
         self._upstream = upstream
+        self._requests = 0  # rotates pools round-robin
 
     def error_for_path(self, status: int, message: str, path: str) -> OutgoingResponse:
         """An error in the protocol the caller speaks (judged by path, else the tool's)."""
@@ -73,19 +86,16 @@ class GatewayHandler:
     async def __call__(self, request: IncomingRequest) -> OutgoingResponse:
         started = time.perf_counter()
         context = self._context
-        provider = context.provider
         endpoint = classify(request.path, context.tool_protocol)
         protocol = endpoint.protocol
-        if protocol is not provider.protocol:
+        if protocol is not context.tool_protocol:
             return error_response(
                 protocol,
                 501,
-                f"cligate: {context.tool} sent a {protocol.display_name} request, but provider "
-                f"'{provider.name}' speaks {provider.protocol.display_name}; translation between "
-                "the two is not available in this version of cligate",
+                f"cligate: {context.tool} sent a {protocol.display_name} request, but this proxy "
+                f"serves {context.tool_protocol.display_name}; translation between the two is "
+                "not available in this version of cligate",
             )
-        body = request.body
-        path = request.path
         parsed: JsonBody | None = None
         requested_model = endpoint.path_model
         reads_body_model = requested_model is None and endpoint.operation in (
@@ -94,7 +104,7 @@ class GatewayHandler:
         )
         if reads_body_model:
             try:
-                parsed = parse_json_object(body)
+                parsed = parse_json_object(request.body)
             except ValueError as exc:
                 return error_response(
                     protocol, 400, f"cligate: the request body is not valid JSON: {exc}"
@@ -103,53 +113,116 @@ class GatewayHandler:
             if model_value is not None and not isinstance(model_value, str):
                 return error_response(protocol, 400, "cligate: 'model' must be a string")
             requested_model = model_value
-        plan = route(provider, context.binding, requested_model)
-        target = plan.targets[0]
+        self._requests += 1
+        try:
+            plan = route(
+                context.settings,
+                context.binding,
+                context.tool_protocol,
+                self._facts(request, protocol, requested_model, parsed),
+                rotation=self._requests - 1,
+            )
+        except RoutingError as exc:
+            return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
+        failures: list[str] = []
+        for index, target in enumerate(plan.targets):
+            last = index == len(plan.targets) - 1
+            provider = target.provider
+            key = context.keys.get(provider.name)
+            if key is None and provider.api_key is not None:
+                failures.append(
+                    f"{provider.name}: its key ({provider.api_key.describe()}) is unset"
+                )
+                continue
+            upstream_request = self._upstream_request(
+                request, endpoint, parsed, requested_model, target, key or ""
+            )
+            try:
+                response = await self._upstream.send(upstream_request)
+            except UpstreamError as exc:
+                failures.append(
+                    f"provider '{provider.name}' ({provider.base_url}) failed: {exc.message}"
+                )
+                logger.warning(
+                    "%s %s -> %s failed: %s",
+                    request.method,
+                    request.path,
+                    provider.name,
+                    exc.message,
+                )
+                if last:
+                    return error_response(protocol, exc.http_status, _failed(failures))
+                continue
+            if response.status in FAILOVER_STATUSES and not last:
+                await response.aclose()
+                failures.append(f"provider '{provider.name}' answered {response.status}")
+                continue
+            logger.info(
+                "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)",
+                request.method,
+                request.path,
+                requested_model,
+                provider.name,
+                target.upstream_model,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                "; ".join(plan.reasons),
+            )
+            return await self._answer(response, protocol, provider)
+        return error_response(protocol, 502, _failed(failures))
+
+    def _facts(
+        self,
+        request: IncomingRequest,
+        protocol: WireProtocol,
+        model: str | None,
+        parsed: JsonBody | None,
+    ) -> RequestFacts:
+        binding = self._context.binding
+        if binding.scenarios is None:
+            return RequestFacts(model)  # nothing else is looked at: nothing else is computed
+        background = dict(binding.tiers).get(BACKGROUND_TIER)
+        return RequestFacts(
+            model=model,
+            estimated_input_tokens=estimated_input_tokens(request.body),
+            thinking=parsed is not None and wants_thinking(protocol, parsed.value),
+            images=has_images(request.body),
+            background=_is_background(model, background, self._context.background_hint),
+        )
+
+    def _upstream_request(
+        self,
+        request: IncomingRequest,
+        endpoint: Endpoint,
+        parsed: JsonBody | None,
+        requested_model: str | None,
+        target: Target,
+        key: str,
+    ) -> UpstreamRequest:
+        body, path = request.body, request.path
         upstream_model = target.upstream_model
         if upstream_model and upstream_model != requested_model:
             if endpoint.path_model is not None:
                 path = _replace_path_model(path, endpoint, upstream_model)
             elif parsed is not None:
                 body = parsed.with_member("model", upstream_model)
+        provider = target.provider
         origin, target_path = split_url(upstream_url(provider, path, request.query))
-        upstream_request = UpstreamRequest(
+        return UpstreamRequest(
             method=request.method,
             origin=origin,
             target=target_path,
-            headers=upstream_headers(request.headers, provider, context.provider_key),
+            headers=upstream_headers(request.headers, provider, key),
             body=body,
         )
-        try:
-            response = await self._upstream.send(upstream_request)
-        except UpstreamError as exc:
-            logger.warning(
-                "%s %s model=%s provider=%s failed: %s",
-                request.method,
-                request.path,
-                requested_model,
-                provider.name,
-                exc.message,
-            )
-            return error_response(
-                protocol,
-                exc.http_status,
-                f"cligate: provider '{provider.name}' ({provider.base_url}) failed: {exc.message}",
-            )
-        logger.info(
-            "%s %s model=%s -> provider=%s model=%s status=%d headers_after=%.1fms",
-            request.method,
-            request.path,
-            requested_model,
-            provider.name,
-            upstream_model,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+
+    async def _answer(
+        self, response: UpstreamResponse, protocol: WireProtocol, provider: ProviderSettings
+    ) -> OutgoingResponse:
         headers = client_headers(response.headers)
         if is_event_stream(response.headers):
-            return OutgoingResponse(
-                response.status, headers, self._relay_events(response, protocol)
-            )
+            events = self._relay_events(response, protocol, provider)
+            return OutgoingResponse(response.status, headers, events)
         length = content_length(response.headers)
         if length is not None and length <= BUFFERED_BODY_LIMIT:
             # A complete JSON body, not a stream: read it whole, so it leaves in one write
@@ -168,7 +241,7 @@ class GatewayHandler:
         return OutgoingResponse(response.status, headers, response.chunks())
 
     async def _relay_events(
-        self, response: UpstreamResponse, protocol: WireProtocol
+        self, response: UpstreamResponse, protocol: WireProtocol, provider: ProviderSettings
     ) -> AsyncIterator[bytes]:
         """SSE, relayed event by event as it arrives; a failure ends it with an error event."""
         pending = b""
@@ -180,13 +253,24 @@ class GatewayHandler:
             if pending:
                 yield pending
         except UpstreamError as exc:
-            provider = self._context.provider
             logger.warning("stream from provider %s broke: %s", provider.name, exc.message)
             yield stream_error_event(
                 protocol,
                 exc.http_status,
                 f"cligate: the stream from provider '{provider.name}' broke: {exc.message}",
             )
+
+
+def _is_background(model: str | None, background_model: str | None, hint: str | None) -> bool:
+    if not model:
+        return False
+    return model == background_model or bool(hint and hint in model.lower())
+
+
+def _failed(failures: list[str]) -> str:
+    if len(failures) == 1:
+        return f"cligate: {failures[0]}"
+    return f"cligate: all {len(failures)} targets failed: " + "; ".join(failures)
 
 
 def _replace_path_model(path: str, endpoint: Endpoint, model: str) -> str:

@@ -3,11 +3,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
-from cligate.config.settings import AuthStyle, ProviderSettings, ToolBinding
+from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.limits import ServerLimits
@@ -49,9 +49,9 @@ class ProxyThread:
         context = RunContext(
             tool=TOOL_FOR[provider.protocol],
             tool_protocol=provider.protocol,
-            provider=provider,
-            provider_key=UPSTREAM_KEY,
-            binding=binding,
+            settings=Settings(providers={provider.name: provider}),
+            binding=replace(binding, provider=provider.name),
+            keys={provider.name: UPSTREAM_KEY},
         )
         self.upstream_client = UpstreamSelector(timeouts=timeouts, proxies={}, force=client)
         handler = GatewayHandler(context, self.upstream_client)

@@ -167,3 +167,67 @@ def test_errors_are_not_cached(tmp_path: Path) -> None:
     for _ in range(2):
         with pytest.raises(ConfigError, match="line 1"):
             load_settings(path, tmp_path)
+
+
+ROUTING = """
+[providers.or]
+protocol = "openai-chat"
+base_url = "https://openrouter.ai/api/v1"
+prefix = "or"
+slug_passthrough = true
+exclude = ["*:free"]
+[providers.or.aliases]
+claude-sonnet = "anthropic/claude-3.7-sonnet"
+
+[aliases]
+fast = ["or:meta-llama/llama-3.3-70b", "or:qwen/qwen3-32b"]
+solo = "or:openai/gpt-5"
+
+[tools.claude]
+provider = "or"
+fallbacks = ["or:deepseek/deepseek-chat"]
+tiers = { opus = "anthropic/claude-opus-4", haiku = "anthropic/claude-haiku-4" }
+[tools.claude.scenarios]
+long_context_tokens = 120000
+long_context = "google/gemini-2.5-pro"
+thinking = "deepseek/deepseek-r1"
+"""
+
+
+def test_routing_fields_load(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(ROUTING)
+    settings = load_settings(path)
+    openrouter = settings.providers["or"]
+    assert openrouter.slug_passthrough and openrouter.prefix == "or"
+    assert openrouter.exclude == ("*:free",)
+    assert openrouter.aliases == (("claude-sonnet", "anthropic/claude-3.7-sonnet"),)
+    assert settings.aliases["fast"] == ("or:meta-llama/llama-3.3-70b", "or:qwen/qwen3-32b")
+    assert settings.aliases["solo"] == ("or:openai/gpt-5",)
+    claude = settings.tools["claude"]
+    assert claude.fallbacks == ("or:deepseek/deepseek-chat",)
+    assert dict(claude.tiers)["opus"] == "anthropic/claude-opus-4"
+    assert claude.scenarios is not None and claude.scenarios.long_context_tokens == 120000
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ('\n[tools.claude.scenarios]\nlong_context = "x"\n', "long_context"),
+        ('\n[tools.claude.scenarios]\nsleepy = "x"\n', "scenarios.sleepy"),
+        ("\n[tools.claude]\nfallbacks = [1]\n", "tools.claude.fallbacks"),
+        ("\n[providers.p.aliases]\nx = 3\n", "providers.p.aliases"),
+        ("\n[providers.p]\nslug_passthrough = 'yes'\n", "providers.p.slug_passthrough"),
+    ],
+)
+def test_bad_routing_fields_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
+    base = '[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n'
+    if "[providers.p]" in extra:
+        base = '[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n' + extra.replace(
+            "\n[providers.p]\n", ""
+        )
+        extra = ""
+    path = tmp_path / "config.toml"
+    path.write_text(base + extra)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(path)

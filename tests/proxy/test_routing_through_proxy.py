@@ -1,0 +1,135 @@
+"""Routing inside the proxy: model rewrites, pools failing over before the first byte."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
+from cligate.protocols.kinds import WireProtocol
+from cligate.server.handler import GatewayHandler, RunContext
+from cligate.server.proxy import ProxyServer
+from cligate.upstream.selector import UpstreamSelector
+from tests.fake_upstream import FakeUpstream, HttpError, TextReply
+from tests.proxy.conftest import SECRET
+
+KEY = "k"
+
+
+def anthropic_provider(name: str, url: str, **kwargs: object) -> ProviderSettings:
+    return ProviderSettings(name, WireProtocol.ANTHROPIC, url, auth=AuthStyle.X_API_KEY, **kwargs)  # type: ignore[arg-type]
+
+
+class Proxy:
+    def __init__(self, settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        context = RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, keys, "haiku")
+        self.upstream = UpstreamSelector(proxies={})
+        handler = GatewayHandler(context, self.upstream)
+        self.server = ProxyServer(handler, handler.error_for_path, SECRET)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
+        return self.server.url
+
+    def __exit__(self, *_: object) -> None:
+        async def stop() -> None:
+            await self.server.close()
+            await self.upstream.aclose()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def two_upstreams() -> Iterator[tuple[FakeUpstream, FakeUpstream]]:
+    with (
+        FakeUpstream(api_key=KEY, script=TextReply("from first")) as first,
+        FakeUpstream(api_key=KEY, script=TextReply("from second")) as second,
+    ):
+        yield first, second
+
+
+def ask(url: str, model: str) -> httpx.Response:
+    body = {"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    return httpx.post(f"{url}/v1/messages", json=body, headers={"x-api-key": SECRET}, timeout=10)
+
+
+def test_a_tier_keyword_rewrites_only_the_model(
+    two_upstreams: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    first, _ = two_upstreams
+    settings = Settings(providers={"one": anthropic_provider("one", first.base_url)})
+    binding = ToolBinding(provider="one", tiers=(("haiku", "small-model"),))
+    with Proxy(settings, binding, {"one": KEY}) as url:
+        assert ask(url, "claude-3-5-haiku-latest").status_code == 200
+    [recorded] = first.requests
+    assert recorded.json["model"] == "small-model"
+    assert recorded.json["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_a_pool_fails_over_before_the_first_byte(
+    two_upstreams: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    first, second = two_upstreams
+    first.set_fault(HttpError(503, "first is overloaded"))
+    settings = Settings(
+        providers={
+            "one": anthropic_provider("one", first.base_url),
+            "two": anthropic_provider("two", second.base_url),
+        },
+        aliases={"pool": ("one:m1", "two:m2")},
+    )
+    with Proxy(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
+        response = ask(url, "pool")
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"] == "from second"
+    assert [r.json["model"] for r in first.requests] == ["m1"]
+    assert [r.json["model"] for r in second.requests] == ["m2"]
+
+
+def test_when_every_target_fails_the_last_answer_is_passed_on(
+    two_upstreams: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    first, second = two_upstreams
+    first.set_fault(HttpError(503, "first is overloaded"))
+    second.set_fault(HttpError(503, "second is overloaded"))
+    settings = Settings(
+        providers={
+            "one": anthropic_provider("one", first.base_url),
+            "two": anthropic_provider("two", second.base_url),
+        },
+        aliases={"pool": ("one:m1", "two:m2")},
+    )
+    with Proxy(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
+        response = ask(url, "pool")
+    # The last target's own answer is passed on unchanged, after the first failed over.
+    assert response.status_code == 503
+    assert "second is overloaded" in json.dumps(response.json())
+
+
+def test_a_target_without_its_key_is_skipped(
+    two_upstreams: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    from cligate.config.settings import KeyReference
+
+    first, second = two_upstreams
+    settings = Settings(
+        providers={
+            "one": anthropic_provider("one", first.base_url, api_key=KeyReference(env_var="NOPE")),
+            "two": anthropic_provider("two", second.base_url),
+        },
+        aliases={"pool": ("one:m1", "two:m2")},
+    )
+    with Proxy(settings, ToolBinding(provider="two"), {"two": KEY}) as url:
+        response = ask(url, "pool")
+    assert response.status_code == 200 and first.requests == []
