@@ -19,7 +19,12 @@ def load_settings(path: Path, cache_dir: Path | None = None) -> Settings:
     document = read_toml_document(path, cache_dir)
     if document is None:
         return Settings(source=path)
-    return settings_from_document(document, source=path)
+    try:
+        return settings_from_document(document, source=path)
+    except ConfigError as error:
+        from cligate.config.editor import with_line  # only on the error path
+
+        raise with_line(error, path.read_text(encoding="utf-8")) from None
 
 
 BUILTIN_PROVIDERS = Path(__file__).with_name("builtin_providers.toml")
