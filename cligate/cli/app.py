@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cligate import __version__
-from cligate.errors import CligateError
+from cligate.errors import CligateError, ConfigError
 
 app = typer.Typer(
     name="cligate",
@@ -152,3 +152,41 @@ def route_explain(
         return
     for number, reason in enumerate(plan.reasons, 1):
         print(f"{number}. {reason}")
+
+
+@config_app.command("edit")
+def config_edit() -> None:
+    """Open the config file in $VISUAL / $EDITOR; it is saved only if it is still valid."""
+    import os
+    import shlex
+    import subprocess
+
+    from cligate.config.editor import file_lock, validate_text
+    from cligate.config.paths import config_file
+    from cligate.config.store import write_private_file
+
+    path = config_file()
+    editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    draft = path.with_name(f".{path.name}.edit.toml")
+    try:
+        with file_lock(path):
+            original = path.read_text(encoding="utf-8") if path.exists() else ""
+            write_private_file(draft, original)
+            if subprocess.run([*editor, str(draft)], check=False).returncode != 0:
+                raise ConfigError(f"the editor failed; your draft is kept at {draft}")
+            edited = draft.read_text(encoding="utf-8")
+            if edited == original:
+                draft.unlink()
+                print("cligate: no change")
+                return
+            try:
+                validate_text(path, edited)
+            except ConfigError as error:
+                raise ConfigError(
+                    f"{error.message}\nnothing was saved; your draft is kept at {draft}"
+                ) from None
+            write_private_file(path, edited)
+            draft.unlink()
+            print(f"cligate: saved {path}")
+    except CligateError as error:
+        raise fail(error) from None

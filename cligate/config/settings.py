@@ -34,6 +34,7 @@ class AuthStyle(StrEnum):
     BEARER = "bearer"  # Authorization: Bearer KEY
     X_API_KEY = "x-api-key"  # Anthropic
     X_GOOG_API_KEY = "x-goog-api-key"  # Gemini
+    API_KEY = "api-key"  # Azure OpenAI
     NONE = "none"  # local servers such as Ollama
 
     @staticmethod
