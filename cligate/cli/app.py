@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 
 from cligate import __version__
+from cligate.cli.bind import bind, bindings
+from cligate.cli.common import fail
+from cligate.cli.providers import providers_app
 from cligate.errors import CligateError, ConfigError
 
 app = typer.Typer(
@@ -23,11 +26,9 @@ config_app = typer.Typer(help="Where the config file is and what it holds.", no_
 app.add_typer(config_app, name="config")
 route_app = typer.Typer(help="How requests are routed.", no_args_is_help=True)
 app.add_typer(route_app, name="route")
-
-
-def fail(error: CligateError) -> typer.Exit:
-    print(f"cligate: error: {error.message}", file=sys.stderr)
-    return typer.Exit(error.exit_code)
+app.add_typer(providers_app, name="providers")
+app.command("bind")(bind)
+app.command("bindings")(bindings)
 
 
 def _version_callback(value: bool) -> None:

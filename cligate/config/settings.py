@@ -205,6 +205,7 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
     except ValueError:
         known = ", ".join(a.value for a in AuthStyle)
         raise _fail(source, f"{where}.auth", f"'{raw_auth}' is not one of {known}") from None
+    _optional_str(table, "preset", where, source)  # where the entry came from; informational
     slug_passthrough = table.get("slug_passthrough", False)
     if not isinstance(slug_passthrough, bool):
         raise _fail(source, f"{where}.slug_passthrough", "must be true or false")

@@ -1,0 +1,73 @@
+"""``cligate bind TOOL`` and ``cligate bindings``: which provider and models each tool uses."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cligate.cli.common import fail
+from cligate.errors import CligateError
+
+
+def bind(
+    tool: Annotated[str, typer.Argument(help="claude, codex or gemini.")],
+    provider: Annotated[str | None, typer.Option("--provider", help="The provider.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="The default model.")] = None,
+    tier: Annotated[
+        list[str] | None,
+        typer.Option("--tier", help="KEYWORD=MODEL, e.g. opus=qwen3-max (repeatable)."),
+    ] = None,
+    fallback: Annotated[
+        list[str] | None, typer.Option("--fallback", help="provider:model (repeatable).")
+    ] = None,
+) -> None:
+    """Set the provider, default model, tiers and fallbacks a tool uses."""
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.provider_entries import parse_pairs, set_binding
+    from cligate.config.store import load_effective_settings
+    from cligate.errors import UsageError
+    from cligate.launcher.tools import TOOLS, known_tools
+
+    try:
+        if tool not in TOOLS:
+            raise UsageError(f"unknown tool '{tool}'; known tools: {known_tools()}")
+        path = config_file()
+        if provider:
+            settings = load_effective_settings(path)
+            if provider not in settings.providers:
+                known = ", ".join(settings.providers)
+                raise UsageError(f"no provider named '{provider}' (known: {known})")
+            chosen, spec = settings.providers[provider], TOOLS[tool]
+            if chosen.protocol is not spec.protocol:
+                print(
+                    f"cligate: note: {tool} speaks {spec.protocol.display_name} and "
+                    f"'{provider}' speaks {chosen.protocol.display_name}; this version of "
+                    "cligate cannot translate between them yet",
+                    file=sys.stderr,
+                )
+        tiers = parse_pairs(tier or [], "--tier")
+        with editing(path) as document:
+            set_binding(document, tool, provider, model, tiers, fallback or [])  # type: ignore[arg-type]
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"cligate: {tool} binding saved to {path}")
+
+
+def bindings() -> None:
+    """Show each tool's binding."""
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+
+    try:
+        settings = load_effective_settings(config_file())
+    except CligateError as error:
+        raise fail(error) from None
+    for tool, binding in settings.tools.items():
+        print(f"{tool}: provider={binding.provider} model={binding.model or '(tool default)'}")
+        for keyword, target in binding.tiers:
+            print(f"  tier {keyword} -> {target}")
+        for target in binding.fallbacks:
+            print(f"  fallback {target}")

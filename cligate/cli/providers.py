@@ -1,0 +1,172 @@
+"""``cligate providers …``: add, list, show and remove providers (by flags, for scripts)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cligate.cli.common import fail
+from cligate.errors import CligateError
+
+providers_app = typer.Typer(help="Add, list, show and remove providers.", no_args_is_help=True)
+
+
+@providers_app.command("add")
+def add(
+    preset: Annotated[str, typer.Argument(help="A preset id (see: cligate providers presets).")],
+    name: Annotated[str | None, typer.Option("--name", help="Defaults to the preset id.")] = None,
+    protocol: Annotated[
+        str | None, typer.Option("--protocol", help="Which of the preset's endpoints to use.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Override the URL.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="A URL part, e.g. resource=myco.")
+    ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option("--api-key-env", help="Read the key from this env var.")
+    ] = None,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="Read the key from stdin (stored 0600).")
+    ] = False,
+    alias: Annotated[
+        list[str] | None, typer.Option("--alias", help="NAME=UPSTREAM_MODEL (repeatable).")
+    ] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", help="K=V (repeatable).")] = None,
+    prefix: Annotated[str | None, typer.Option("--prefix", help="Address aliases as P/x.")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Model wildcard never to use.")
+    ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a same-named one.")] = False,
+) -> None:
+    """Add a provider from a preset."""
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.presets import get_preset
+    from cligate.config.provider_entries import (
+        ProviderRequest,
+        add_provider,
+        parse_pairs,
+        provider_table,
+    )
+    from cligate.errors import UsageError
+    from cligate.protocols.kinds import WireProtocol
+
+    try:
+        try:
+            wire = WireProtocol(protocol) if protocol else None
+        except ValueError:
+            known = ", ".join(p.value for p in WireProtocol)
+            raise UsageError(f"--protocol '{protocol}' is not one of {known}") from None
+        key_literal = None
+        if api_key_stdin:
+            key_literal = sys.stdin.readline().strip()
+            if not key_literal:
+                raise UsageError("--api-key-stdin: nothing was read from stdin")
+        request = ProviderRequest(
+            preset=get_preset(preset),
+            name=name,
+            protocol=wire,
+            base_url=base_url,
+            url_params=parse_pairs(param or [], "--param"),
+            key_env=api_key_env,
+            key_literal=key_literal,
+            aliases=parse_pairs(alias or [], "--alias"),
+            headers=parse_pairs(header or [], "--header"),
+            prefix=prefix,
+            exclude=exclude or [],
+        )
+        provider_name, table = provider_table(request)
+        path = config_file()
+        with editing(path) as document:
+            add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"cligate: added provider '{provider_name}' ({table['protocol']}) to {path}")
+
+
+@providers_app.command("list")
+def list_providers(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The configured providers (and the built-in ones), keys masked."""
+    import json
+
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+
+    try:
+        settings = load_effective_settings(config_file())
+    except CligateError as error:
+        raise fail(error) from None
+    rows = [
+        {
+            "name": p.name,
+            "protocol": p.protocol.value,
+            "base_url": p.base_url,
+            "key": p.api_key.describe() if p.api_key else None,
+        }
+        for p in settings.providers.values()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        print(f"{row['name']:<20} {row['protocol']:<17} {row['base_url']}  key={row['key']}")
+
+
+@providers_app.command("show")
+def show(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> None:
+    """One provider in full, key masked."""
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+    from cligate.errors import UsageError
+
+    try:
+        settings = load_effective_settings(config_file())
+        provider = settings.providers.get(name)
+        if provider is None:
+            raise UsageError(f"no provider named '{name}' (known: {', '.join(settings.providers)})")
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"name:      {provider.name}")
+    print(f"protocol:  {provider.protocol.value} ({provider.protocol.display_name})")
+    print(f"base_url:  {provider.base_url}")
+    print(f"auth:      {provider.auth.value}")
+    print(f"key:       {provider.api_key.describe() if provider.api_key else '(none)'}")
+    for label, pairs in (("alias", provider.aliases), ("header", provider.headers)):
+        for key, value in pairs:
+            print(f"{label}:     {key} = {value}")
+    for pattern in provider.exclude:
+        print(f"exclude:   {pattern}")
+    if provider.slug_passthrough:
+        print("slugs:     model ids with '/' pass through to this provider")
+
+
+@providers_app.command("remove")
+def remove(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> None:
+    """Remove a provider from the config file (bindings that used it are unbound)."""
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.provider_entries import remove_provider
+
+    try:
+        with editing(config_file()) as document:
+            unbound = remove_provider(document, name)  # type: ignore[arg-type]
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"cligate: removed provider '{name}'")
+    for tool in unbound:
+        print(f"cligate: {tool} is no longer bound to it (cligate bind {tool} --provider …)")
+
+
+@providers_app.command("presets")
+def presets() -> None:
+    """The presets cligate ships."""
+    from cligate.config.presets import load_presets
+
+    for preset in load_presets().values():
+        protocols = ", ".join(p.value for p in preset.protocols)
+        status = "" if preset.supported else "  (not supported yet)"
+        print(f"{preset.id:<18} {preset.display_name:<28} {protocols}{status}")

@@ -1,0 +1,126 @@
+"""``providers`` and ``bind`` driven by flags, as a script would."""
+
+import io
+import os
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from cligate.cli.app import run_app
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLIGATE_CONFIG_DIR", str(tmp_path))
+    return tmp_path
+
+
+def written(config_dir: Path) -> dict[str, object]:
+    return tomllib.loads((config_dir / "config.toml").read_text())
+
+
+def test_add_from_a_preset_writes_its_endpoint_and_key_reference(config_dir: Path) -> None:
+    assert run_app(["providers", "add", "qwen", "--protocol", "anthropic", "--name", "q"]) == 0
+    table = written(config_dir)["providers"]["q"]  # type: ignore[index]
+    assert table["protocol"] == "anthropic"
+    assert table["base_url"].endswith("/apps/anthropic")
+    assert table["api_key"] == "env:DASHSCOPE_API_KEY"
+    assert stat.S_IMODE(os.stat(config_dir / "config.toml").st_mode) == 0o600
+
+
+def test_a_key_from_stdin_is_stored_but_never_shown(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-or-v1-very-secret-key\n"))
+    assert run_app(["providers", "add", "openrouter", "--api-key-stdin"]) == 0
+    assert written(config_dir)["providers"]["openrouter"]["api_key"] == "sk-or-v1-very-secret-key"  # type: ignore[index]
+    capsys.readouterr()
+    for command in (
+        ["providers", "list"],
+        ["providers", "list", "--json"],
+        ["providers", "show", "openrouter"],
+        ["config", "show"],
+    ):
+        assert run_app(command) == 0
+        assert "very-secret" not in capsys.readouterr().out
+
+
+def test_azure_needs_its_resource(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_app(["providers", "add", "azure-openai"]) == 2
+    assert "resource" in capsys.readouterr().err
+    assert run_app(["providers", "add", "azure-openai", "--param", "resource=myco"]) == 0
+    table = written(config_dir)["providers"]["azure-openai"]  # type: ignore[index]
+    assert table["base_url"].startswith("https://myco.openai.azure.com/")
+    assert table["auth"] == "api-key"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["providers", "add", "openruoter"], "did you mean 'openrouter'"),
+        (["providers", "add", "custom-openai", "--base-url", "not a url"], "--base-url"),
+        (["providers", "add", "vertex-gemini"], "not supported yet"),
+        (["providers", "add", "groq", "--protocol", "anthropic"], "no anthropic endpoint"),
+        (["providers", "add", "groq", "--alias", "oops"], "is not KEY=VALUE"),
+        (["bind", "cursor"], "unknown tool 'cursor'"),
+        (["bind", "claude", "--provider", "nobody"], "no provider named 'nobody'"),
+        (["providers", "remove", "nobody"], "no provider named 'nobody'"),
+    ],
+)
+def test_bad_input_is_explained(
+    config_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert run_app(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_duplicate_name_needs_replace(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(["providers", "add", "groq"]) == 0
+    assert run_app(["providers", "add", "groq"]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert run_app(["providers", "add", "groq", "--replace", "--prefix", "g"]) == 0
+    assert written(config_dir)["providers"]["groq"]["prefix"] == "g"  # type: ignore[index]
+
+
+def test_bind_and_remove(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_app(["providers", "add", "deepseek", "--protocol", "anthropic"]) == 0
+    code = run_app(
+        [
+            "bind",
+            "claude",
+            "--provider",
+            "deepseek",
+            "--model",
+            "deepseek-v4-pro",
+            "--tier",
+            "haiku=deepseek-flash",
+            "--fallback",
+            "anthropic:claude-x",
+        ]
+    )
+    assert code == 0
+    binding = written(config_dir)["tools"]["claude"]  # type: ignore[index]
+    assert binding == {
+        "provider": "deepseek",
+        "model": "deepseek-v4-pro",
+        "tiers": {"haiku": "deepseek-flash"},
+        "fallbacks": ["anthropic:claude-x"],
+    }
+    capsys.readouterr()
+    assert run_app(["bindings"]) == 0
+    assert "claude: provider=deepseek model=deepseek-v4-pro" in capsys.readouterr().out
+    assert run_app(["providers", "remove", "deepseek"]) == 0
+    assert "claude is no longer bound" in capsys.readouterr().out
+    assert "provider" not in written(config_dir)["tools"]["claude"]  # type: ignore[index]
+
+
+def test_binding_a_provider_of_another_protocol_warns(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(["providers", "add", "groq"]) == 0
+    assert run_app(["bind", "claude", "--provider", "groq"]) == 0
+    assert "cannot translate between them yet" in capsys.readouterr().err
