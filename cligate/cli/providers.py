@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cligate.cli.common import fail
+from cligate.config.settings import Settings
 from cligate.errors import CligateError
 
 providers_app = typer.Typer(help="Add, list, show and remove providers.", no_args_is_help=True)
@@ -170,3 +171,74 @@ def presets() -> None:
         protocols = ", ".join(p.value for p in preset.protocols)
         status = "" if preset.supported else "  (not supported yet)"
         print(f"{preset.id:<18} {preset.display_name:<28} {protocols}{status}")
+
+
+@providers_app.command("test")
+def test(
+    name: Annotated[str, typer.Argument(help="The provider's name.")],
+    model: Annotated[str | None, typer.Option("--model", help="The model to ask.")] = None,
+) -> None:
+    """Send one tiny real request; tell network, key and model problems apart."""
+    import os
+
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+    from cligate.control.provider_check import CheckResult, check_provider
+    from cligate.errors import UsageError
+
+    try:
+        settings = load_effective_settings(config_file())
+        provider = settings.providers.get(name)
+        if provider is None:
+            raise UsageError(f"no provider named '{name}' (known: {', '.join(settings.providers)})")
+        chosen = model or _a_model_of(settings, name)
+        if chosen is None:
+            raise UsageError(f"which model? pass --model (provider '{name}' names none)")
+        key = provider.api_key.resolve(os.environ, name) if provider.api_key else ""
+    except CligateError as error:
+        raise fail(error) from None
+    with Spinner(f"asking {provider.name} ({chosen})"):
+        outcome = check_provider(provider, key, chosen)
+    if outcome.result is CheckResult.OK:
+        print(f"ok: {provider.name} answered with {chosen} in {outcome.milliseconds:.0f} ms")
+        return
+    print(f"{outcome.result.value} problem: {outcome.message}", file=sys.stderr)
+    raise typer.Exit(1)
+
+
+def _a_model_of(settings: Settings, name: str) -> str | None:
+    """A model the user already uses with this provider: a binding's, else an alias's."""
+    for binding in settings.tools.values():
+        if binding.provider == name and binding.model:
+            return binding.model
+    aliases = settings.providers[name].aliases
+    return aliases[0][1] if aliases else None
+
+
+class Spinner:
+    """A spinner on stderr while a request is out (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        import threading
+
+        self._label = label
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+
+    def _spin(self) -> None:
+        frames = "|/-\\"
+        index = 0
+        while not self._stop.wait(0.1):
+            sys.stderr.write(f"\r{frames[index % 4]} {self._label}")
+            sys.stderr.flush()
+            index += 1
+        sys.stderr.write("\r" + " " * (len(self._label) + 2) + "\r")
+
+    def __enter__(self) -> None:
+        if sys.stderr.isatty():
+            self._thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()

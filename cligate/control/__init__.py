@@ -1,0 +1,1 @@
+"""Control-plane calls to providers (checks, model discovery): httpx, never the hot path."""
