@@ -242,3 +242,52 @@ class Spinner:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+@providers_app.command("models")
+def models(
+    name: Annotated[str, typer.Argument(help="The provider's name.")],
+    save_alias: Annotated[
+        list[str] | None,
+        typer.Option("--save-alias", help="NAME=MODEL: save an alias for a listed model."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the models the provider offers (from its API); optionally save aliases for them."""
+    import json
+    import os
+
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.provider_entries import parse_pairs
+    from cligate.config.store import load_effective_settings
+    from cligate.control.model_discovery import discover_models
+    from cligate.errors import UsageError
+
+    try:
+        path = config_file()
+        settings = load_effective_settings(path)
+        provider = settings.providers.get(name)
+        if provider is None:
+            raise UsageError(f"no provider named '{name}' (known: {', '.join(settings.providers)})")
+        key = provider.api_key.resolve(os.environ, name) if provider.api_key else ""
+        with Spinner(f"asking {name} for its models"):
+            found = discover_models(provider, key)
+        aliases = parse_pairs(save_alias or [], "--save-alias")
+        unknown = [model for model in aliases.values() if model not in found]
+        if unknown:
+            raise UsageError(f"'{unknown[0]}' is not among the {len(found)} models {name} lists")
+        if aliases:
+            with editing(path) as document:
+                table = document.setdefault("providers", {}).get(name)  # type: ignore[attr-defined]
+                if table is None:
+                    raise UsageError(f"'{name}' is built in; add it to the config file first")
+                table.setdefault("aliases", {}).update(aliases)
+    except CligateError as error:
+        raise fail(error) from None
+    if as_json:
+        print(json.dumps(found))
+    else:
+        print("\n".join(found))
+    for alias, model in aliases.items():
+        print(f"cligate: saved alias {alias} -> {model}", file=sys.stderr)

@@ -94,3 +94,34 @@ def test_a_missing_key_variable_is_named(
 )
 def test_classification_table(status: int, body: object, expected: CheckResult) -> None:
     assert classify_answer(status, body, "x").result is expected
+
+
+@pytest.mark.parametrize("protocol", ["anthropic", "openai-chat", "gemini"])
+def test_models_lists_what_the_provider_offers(
+    protocol: str,
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure(tmp_path, monkeypatch, protocol, upstream.base_url + SUFFIX[protocol])
+    monkeypatch.setenv("P_KEY", KEY)
+    assert run_app(["providers", "models", "p"]) == 0
+    assert capsys.readouterr().out.split() == ["fake-large", "fake-small", "vendor/fake-slug"]
+
+
+def test_models_can_save_aliases_for_listed_models_only(
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure(tmp_path, monkeypatch, "openai-chat", upstream.base_url + "/v1")
+    monkeypatch.setenv("P_KEY", KEY)
+    assert run_app(["providers", "models", "p", "--save-alias", "big=fake-large"]) == 0
+    assert 'big = "fake-large"' in (tmp_path / "config.toml").read_text()
+    assert run_app(["providers", "models", "p", "--save-alias", "x=not-listed"]) == 2
+    assert "not among the 3 models" in capsys.readouterr().err
+    monkeypatch.setenv("P_KEY", "wrong")
+    assert run_app(["providers", "models", "p"]) == 1
+    assert "401" in capsys.readouterr().err

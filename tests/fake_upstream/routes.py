@@ -22,6 +22,10 @@ _FIXED: dict[str, tuple[Protocol, Endpoint]] = {
 }
 
 
+# GET paths that list models (Anthropic and OpenAI share /v1/models).
+MODEL_LISTS = frozenset({"/v1/models", "/v1beta/models"})
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     protocol: Protocol

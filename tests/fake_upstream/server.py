@@ -24,7 +24,7 @@ from .model import (
     estimate_usage,
 )
 from .parse import parse_turn
-from .routes import AUTH_MESSAGES, Route, authorized, route
+from .routes import AUTH_MESSAGES, MODEL_LISTS, Route, authorized, route
 from .scripts import Script, TextReply, answer
 from .wire import Rendered, error_answer
 
@@ -51,10 +51,12 @@ class FakeUpstream:
         port: int = 0,
         stream_delay: float = 0.0,
         idle_timeout: float = 120.0,
+        models: tuple[str, ...] = ("fake-large", "fake-small", "vendor/fake-slug"),
     ) -> None:
         self.api_key = api_key
         self.stream_delay = stream_delay
         self.idle_timeout = idle_timeout
+        self.models = models  # what GET /v1/models and /v1beta/models list
         self._requested_port = port
         self._script: Script = script if script is not None else TextReply("Hello from the fake.")
         self._fault: Fault | None = fault
@@ -248,6 +250,10 @@ class FakeUpstream:
             )
 
         if found is None:
+            if method == "GET" and path in MODEL_LISTS:
+                listing = self._model_listing(path, headers, query)
+                record(None, None, "models" if listing.status == 200 else "error:401")
+                return await self._send(conn, writer, listing, None)
             if path == "/" and method in ("HEAD", "GET"):
                 record(None, None, "preconnect")
                 ok = Rendered(200, (), b"" if method == "HEAD" else b"ok")
@@ -284,6 +290,22 @@ class FakeUpstream:
         cut = fault if isinstance(fault, CutStream) else None
         record(protocol, data, "fault:cut" if cut is not None else outcome)
         return await self._send(conn, writer, rendered, cut)
+
+    def _model_listing(self, path: str, headers: Headers, query: str) -> Rendered:
+        """GET /v1/models (Anthropic and OpenAI shapes are both "data" lists) or the Gemini
+        /v1beta/models list, naming ``self.models``."""
+        protocol: Protocol = "gemini" if path.startswith("/v1beta") else "chat"
+        if not authorized(protocol, self.api_key, headers, query) and not authorized(
+            "anthropic", self.api_key, headers, query
+        ):
+            return error_answer(protocol, 401, AUTH_MESSAGES[protocol])
+        body: dict[str, Any]
+        if protocol == "gemini":
+            body = {"models": [{"name": f"models/{m}", "displayName": m} for m in self.models]}
+        else:
+            body = {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+        json_type = ((b"content-type", b"application/json"),)
+        return Rendered(200, json_type, json.dumps(body).encode())
 
     def _answer(
         self, found: Route, data: Any, path: str, query: str, size: int
