@@ -15,7 +15,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from cligate.errors import CligateError, UsageError
+from cligate.config.settings import Settings
+from cligate.errors import CligateError, MissingKeyError, UsageError
 
 USAGE = """\
 Usage: cligate run [OPTIONS] TOOL [TOOL ARGS...] [-- TOOL ARGS...]
@@ -85,10 +86,12 @@ def main(argv: list[str]) -> int:
         if arguments.tool is None:
             raise UsageError("which tool? e.g. cligate run claude (see cligate run --help)")
         from cligate.config.paths import config_file, state_dir
-        from cligate.config.store import load_effective_settings
+        from cligate.config.store import builtin_settings, load_settings
         from cligate.launcher.run import RunRequest, run_tool
 
-        settings = load_effective_settings(config_file(), cache_dir=state_dir())
+        cache = state_dir()
+        user_settings = load_settings(config_file(), cache_dir=cache)
+        settings = user_settings.over(builtin_settings(cache))
         request = RunRequest(
             tool=arguments.tool,
             args=arguments.tool_args,
@@ -96,7 +99,27 @@ def main(argv: list[str]) -> int:
             model=arguments.model,
             verbose=arguments.verbose,
         )
-        return run_tool(request, settings, dict(os.environ))
+        try:
+            return run_tool(request, settings, dict(os.environ))
+        except MissingKeyError as error:
+            bound = user_settings.tools.get(arguments.tool)
+            if arguments.provider or (bound is not None and bound.provider):
+                raise
+            return _first_run(arguments.tool, settings, error)
     except CligateError as error:
         print(f"cligate: error: {error.message}", file=sys.stderr)
         return error.exit_code
+
+
+def _first_run(tool: str, settings: Settings, error: MissingKeyError) -> int:
+    """The tool fell back to its vendor's built-in provider and that key is not set either:
+    say exactly how to give it a provider."""
+    from cligate.cli.first_run import setup_commands
+    from cligate.launcher.tools import TOOLS
+
+    spec = TOOLS[tool]
+    vendor = settings.providers.get(settings.tools[tool].provider or "")
+    vendor_key = vendor.api_key.env_var if vendor and vendor.api_key else None
+    print(f"cligate: {error.message}", file=sys.stderr)
+    print(setup_commands(spec, vendor_key), file=sys.stderr)
+    return error.exit_code

@@ -184,3 +184,24 @@ def test_provider_of_another_protocol_is_refused_clearly(launch_env: LaunchEnv) 
     result = launch_env.run("run", "codex", "--provider", "fake")
     assert result.returncode == 2
     assert "Anthropic Messages" in result.stderr and "OpenAI Responses" in result.stderr
+
+
+@pytest.mark.parametrize("tool", ["claude", "codex", "gemini"])
+def test_first_run_without_any_key_prints_the_commands_to_set_up(
+    launch_env: LaunchEnv, tool: str
+) -> None:
+    launch_env.write_config("")
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"):
+        launch_env.env.pop(name, None)
+    result = launch_env.run("run", tool)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert f"{tool} has no provider yet" in result.stderr
+    add = next(line.strip() for line in lines if "cligate providers add" in line)
+    bind = next(line.strip() for line in lines if "cligate bind" in line)
+    preset = add.split()[3]
+    assert bind == f"cligate bind {tool} --provider {preset}"
+    # The suggested commands really work, and leave the tool bound to a provider it can use.
+    for command in (add, bind):
+        assert launch_env.run(*command.split()[1:]).returncode == 0, command
+    assert f'provider = "{preset}"' in (launch_env.root / "config" / "config.toml").read_text()
