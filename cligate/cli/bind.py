@@ -49,6 +49,17 @@ def bind(
                     file=sys.stderr,
                 )
         tiers = parse_pairs(tier or [], "--tier")
+        if not (provider or model or tiers or fallback):
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise UsageError(
+                    "nothing to change: pass --provider, --model, --tier or --fallback "
+                    "(or run in a terminal to be asked)"
+                )
+            from cligate.cli.prompts import Prompter
+            from cligate.cli.setup_flow import ask_binding
+
+            answers = ask_binding(Prompter(), load_effective_settings(path), TOOLS[tool])
+            provider, model, tiers = answers.provider, answers.model, answers.tiers
         with editing(path) as document:
             set_binding(document, tool, provider, model, tiers, fallback or [])  # type: ignore[arg-type]
     except CligateError as error:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cligate.launcher.tools import ToolSpec
+
+if TYPE_CHECKING:
+    from cligate.cli.setup_flow import Asks
 
 # Presets to suggest first, for each protocol a tool may speak (any preset offering the
 # protocol would do; these are common and have a plain key).
@@ -31,3 +36,24 @@ def setup_commands(tool: ToolSpec, vendor_key_env: str | None) -> str:
             break
     lines.append("  cligate providers presets              # every provider cligate knows")
     return "\n".join(lines)
+
+
+def interactive_setup(tool: ToolSpec, asks: Asks | None = None) -> bool:
+    """Ask whether to set a provider up now; if so, add it and bind the tool to it."""
+    from cligate.cli.prompts import Prompter
+    from cligate.cli.setup_flow import ask_provider
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.presets import load_presets
+    from cligate.config.provider_entries import add_provider, provider_table, set_binding
+
+    asks = asks or Prompter()
+    if not asks.confirm(f"Set up a provider for {tool.name} now?"):
+        return False
+    request = ask_provider(asks, load_presets(), protocol=tool.protocol)
+    name, table = provider_table(request)
+    with editing(config_file()) as document:
+        add_provider(document, name, table, replace=True)  # type: ignore[arg-type]
+        set_binding(document, tool.name, name, None, {}, ())  # type: ignore[arg-type]
+    print(f"cligate: {tool.name} now uses provider '{name}' (change it with cligate bind)")
+    return True

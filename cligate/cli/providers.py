@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cligate.cli.common import fail
 from cligate.config.settings import Settings
+
+if TYPE_CHECKING:
+    from cligate.cli.setup_flow import Asks
 from cligate.errors import CligateError
 
 providers_app = typer.Typer(help="Add, list, show and remove providers.", no_args_is_help=True)
@@ -16,7 +19,10 @@ providers_app = typer.Typer(help="Add, list, show and remove providers.", no_arg
 
 @providers_app.command("add")
 def add(
-    preset: Annotated[str, typer.Argument(help="A preset id (see: cligate providers presets).")],
+    preset: Annotated[
+        str | None,
+        typer.Argument(help="A preset id (cligate providers presets); omit to be asked."),
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Defaults to the preset id.")] = None,
     protocol: Annotated[
         str | None, typer.Option("--protocol", help="Which of the preset's endpoints to use.")
@@ -41,7 +47,7 @@ def add(
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a same-named one.")] = False,
 ) -> None:
-    """Add a provider from a preset."""
+    """Add a provider from a preset: by flags, or by questions in a terminal."""
     from cligate.config.editor import editing
     from cligate.config.paths import config_file
     from cligate.config.presets import get_preset
@@ -60,6 +66,12 @@ def add(
         except ValueError:
             known = ", ".join(p.value for p in WireProtocol)
             raise UsageError(f"--protocol '{protocol}' is not one of {known}") from None
+        if preset is None:
+            if not interactive():
+                raise UsageError("which preset? e.g. cligate providers add qwen (see: presets)")
+            provider_name, table = _ask_and_add(name, replace)
+            print(f"cligate: added provider '{provider_name}' ({table['protocol']})")
+            return
         key_literal = None
         if api_key_stdin:
             key_literal = sys.stdin.readline().strip()
@@ -291,3 +303,29 @@ def models(
         print("\n".join(found))
     for alias, model in aliases.items():
         print(f"cligate: saved alias {alias} -> {model}", file=sys.stderr)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_and_add(
+    name: str | None, replace: bool, asks: Asks | None = None
+) -> tuple[str, dict[str, object]]:
+    """The interactive add: questions, then the same entry the flags would write."""
+    from dataclasses import replace as with_changes
+
+    from cligate.cli.prompts import Prompter
+    from cligate.cli.setup_flow import ask_provider
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.presets import load_presets
+    from cligate.config.provider_entries import add_provider, provider_table
+
+    request = ask_provider(asks or Prompter(), load_presets())
+    if name:
+        request = with_changes(request, name=name)
+    provider_name, table = provider_table(request)
+    with editing(config_file()) as document:
+        add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
+    return provider_name, table

@@ -105,15 +105,19 @@ def main(argv: list[str]) -> int:
             bound = user_settings.tools.get(arguments.tool)
             if arguments.provider or (bound is not None and bound.provider):
                 raise
-            return _first_run(arguments.tool, settings, error)
+            if not _first_run(arguments.tool, settings, error):
+                return error.exit_code
+        # Set up just now: run with the new binding.
+        settings = load_settings(config_file(), cache_dir=cache).over(builtin_settings(cache))
+        return run_tool(request, settings, dict(os.environ))
     except CligateError as error:
         print(f"cligate: error: {error.message}", file=sys.stderr)
         return error.exit_code
 
 
-def _first_run(tool: str, settings: Settings, error: MissingKeyError) -> int:
-    """The tool fell back to its vendor's built-in provider and that key is not set either:
-    say exactly how to give it a provider."""
+def _first_run(tool: str, settings: Settings, error: MissingKeyError) -> bool:
+    """The tool fell back to its vendor's built-in provider and that key is not set either.
+    In a terminal, offer to set a provider up (True: it was); otherwise say exactly how."""
     from cligate.cli.first_run import setup_commands
     from cligate.launcher.tools import TOOLS
 
@@ -121,5 +125,10 @@ def _first_run(tool: str, settings: Settings, error: MissingKeyError) -> int:
     vendor = settings.providers.get(settings.tools[tool].provider or "")
     vendor_key = vendor.api_key.env_var if vendor and vendor.api_key else None
     print(f"cligate: {error.message}", file=sys.stderr)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from cligate.cli.first_run import interactive_setup
+
+        if interactive_setup(spec):
+            return True
     print(setup_commands(spec, vendor_key), file=sys.stderr)
-    return error.exit_code
+    return False

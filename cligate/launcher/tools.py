@@ -34,6 +34,8 @@ class ToolSpec:
     needs_gemini_settings: bool = False
     # A word in the model name of the tool's background calls (titles, summaries, routing).
     background_hint: str | None = None
+    # The words in this tool's model names that a binding's tiers map (opus, flash, …).
+    tier_keywords: tuple[str, ...] = ()
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -62,6 +64,7 @@ TOOLS: dict[str, ToolSpec] = {
         },
         unset_env=("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
         background_hint="haiku",
+        tier_keywords=("opus", "sonnet", "haiku"),
     ),
     "codex": ToolSpec(
         name="codex",
@@ -91,6 +94,7 @@ TOOLS: dict[str, ToolSpec] = {
             "features.apps=false",
         ),
         model_args=("-c", "model={model_quoted}"),
+        tier_keywords=("mini", "nano"),
     ),
     "gemini": ToolSpec(
         name="gemini",
@@ -113,6 +117,7 @@ TOOLS: dict[str, ToolSpec] = {
         ),
         needs_gemini_settings=True,
         background_hint="lite",  # the flash-lite routing call of model "auto"
+        tier_keywords=("pro", "flash", "lite"),
     ),
 }
 

@@ -205,3 +205,64 @@ def test_first_run_without_any_key_prints_the_commands_to_set_up(
     for command in (add, bind):
         assert launch_env.run(*command.split()[1:]).returncode == 0, command
     assert f'provider = "{preset}"' in (launch_env.root / "config" / "config.toml").read_text()
+
+
+def _read_until(master: int, marker: bytes, timeout: float = 20.0) -> bytes:
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(
+                f"never saw {marker!r}; the terminal showed:\n{seen.decode(errors='replace')}"
+            )
+        ready, _, _ = select.select([master], [], [], remaining)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_first_run_in_a_terminal_sets_up_a_provider_then_runs_the_tool(
+    launch_env: LaunchEnv,
+) -> None:
+    """The real terminal program: questions answered by keystrokes, then the tool starts."""
+    import pty
+
+    launch_env.write_config("")
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"):
+        launch_env.env.pop(name, None)
+    launch_env.env["DEEPSEEK_API_KEY"] = "ds-key"
+    launch_env.env["TERM"] = "xterm"
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
+    try:
+        _read_until(master, b"Set up a provider for claude now?")
+        os.write(master, b"y")
+        _read_until(master, b"Which provider?")
+        os.write(master, b"deepseek")
+        time.sleep(0.3)
+        os.write(master, b"\r")
+        _read_until(master, b"Where is the API key?")
+        os.write(master, b"\r")  # from $DEEPSEEK_API_KEY
+        _read_until(master, b"Name for this provider")
+        os.write(master, b"\r")
+        _read_until(master, b"now uses provider 'deepseek'")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(master)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    assert launch_env.report()["pid"]  # the tool ran after the setup
+    config = (launch_env.root / "config" / "config.toml").read_text()
+    assert "[providers.deepseek]" in config and 'provider = "deepseek"' in config
+    assert 'api_key = "env:DEEPSEEK_API_KEY"' in config

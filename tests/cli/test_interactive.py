@@ -1,0 +1,98 @@
+"""The interactive flows driven through questionary with piped keystrokes, as at a terminal,
+and checked to reach the same config entries as the flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from cligate.cli.prompts import Prompter, SetupCancelled
+from cligate.cli.setup_flow import ask_binding, ask_provider, offered_presets
+from cligate.config.presets import get_preset, load_presets
+from cligate.config.provider_entries import ProviderRequest, provider_table
+from cligate.config.settings import ProviderSettings, Settings
+from cligate.launcher.tools import TOOLS
+from cligate.protocols.kinds import WireProtocol
+
+ENTER, DOWN = "\r", "\x1b[B"
+
+
+@pytest.fixture
+def keyboard() -> Iterator[tuple[Prompter, object]]:
+    with create_pipe_input() as pipe:
+        yield Prompter(input=pipe, output=DummyOutput()), pipe
+
+
+def test_adding_openrouter_by_questions_equals_the_flags(keyboard: tuple[Prompter, object]) -> None:
+    prompter, pipe = keyboard
+    pipe.send_text(  # type: ignore[attr-defined]
+        "openrouter"
+        + ENTER  # filter the preset list, pick it
+        + DOWN
+        + DOWN
+        + ENTER  # its third API: Anthropic Messages
+        + ENTER  # the key from $OPENROUTER_API_KEY
+        + ENTER  # keep the suggested name
+    )
+    asked = ask_provider(prompter, load_presets(), env={})
+    flags = ProviderRequest(preset=get_preset("openrouter"), protocol=WireProtocol.ANTHROPIC)
+    assert provider_table(asked) == provider_table(flags)
+    assert provider_table(asked)[1]["api_key"] == "env:OPENROUTER_API_KEY"
+
+
+def test_a_pasted_key_is_read_hidden_and_stored(keyboard: tuple[Prompter, object]) -> None:
+    prompter, pipe = keyboard
+    pipe.send_text(
+        "Groq (groq)"
+        + ENTER
+        + ENTER
+        + DOWN
+        + DOWN
+        + ENTER
+        + "gsk-secret"
+        + ENTER
+        + "\x15fastgroq"  # Ctrl-U clears the suggested name
+        + ENTER
+    )  # type: ignore[attr-defined]
+    name, table = provider_table(ask_provider(prompter, load_presets(), env={}))
+    assert name == "fastgroq" and table["api_key"] == "gsk-secret"
+
+
+def test_only_presets_of_the_tools_protocol_are_offered() -> None:
+    offered = {p.id for p in offered_presets(load_presets(), WireProtocol.ANTHROPIC)}
+    assert {"deepseek", "qwen", "openrouter", "anthropic"} <= offered
+    assert not {"mistral", "groq", "vertex-anthropic"} & offered  # no such API / unsupported
+
+
+def test_binding_by_questions(keyboard: tuple[Prompter, object]) -> None:
+    prompter, pipe = keyboard
+    settings = Settings(
+        providers={
+            "chat": ProviderSettings("chat", WireProtocol.OPENAI_CHAT, "https://c"),
+            "ds": ProviderSettings("ds", WireProtocol.ANTHROPIC, "https://d"),
+        }
+    )
+    # The Anthropic-speaking provider is listed first for claude.
+    pipe.send_text(
+        ENTER
+        + "deepseek-v4-pro"
+        + ENTER
+        + "deepseek-v4-pro"
+        + ENTER
+        + ENTER
+        + "deepseek-flash"
+        + ENTER
+    )  # type: ignore[attr-defined]
+    answers = ask_binding(prompter, settings, TOOLS["claude"])
+    assert answers.provider == "ds" and answers.model == "deepseek-v4-pro"
+    assert answers.tiers == {"opus": "deepseek-v4-pro", "haiku": "deepseek-flash"}
+
+
+def test_ctrl_c_cancels_without_changes(keyboard: tuple[Prompter, object]) -> None:
+    prompter, pipe = keyboard
+    pipe.send_text("\x03")  # type: ignore[attr-defined]
+    with pytest.raises(SetupCancelled):
+        ask_provider(prompter, load_presets(), env={})
