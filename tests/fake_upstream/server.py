@@ -161,10 +161,13 @@ class FakeUpstream:
             loop.run_forever()
         finally:
             server.close()
-            for task in list(self._connections):
+            # Every task, not only tracked connections: one accepted just before the stop may
+            # not be registered yet.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
                 task.cancel()
-            if self._connections:
-                loop.run_until_complete(asyncio.gather(*self._connections, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     def _take_fault(self) -> Fault | None:
