@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cligate.config.settings import ProviderSettings, Settings, ToolBinding
+from cligate.config.settings import Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
@@ -33,7 +33,6 @@ class RunRequest:
 class LaunchPlan:
     tool: ToolSpec
     binary: str
-    provider: ProviderSettings  # the binding's provider
     settings: Settings
     binding: ToolBinding
     keys: dict[str, str]  # provider name → key, for every provider whose key is available
@@ -97,7 +96,7 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
         ) from None
     binary = find_binary(tool, env)
     binding = replace(binding, provider=provider.name, model=request.model or binding.model)
-    return LaunchPlan(tool, binary, provider, settings, binding, available_keys(settings, env))
+    return LaunchPlan(tool, binary, settings, binding, available_keys(settings, env))
 
 
 def available_keys(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:

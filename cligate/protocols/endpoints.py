@@ -60,7 +60,3 @@ def classify(path: str, default_protocol: WireProtocol) -> Endpoint:
         return Endpoint(protocol, Operation.LIST_MODELS)
     return Endpoint(default_protocol, Operation.OTHER)
 
-
-def gemini_model_path(prefix_path: str, model: str, method: str) -> str:
-    """Rebuild a Gemini method path for another model name."""
-    return f"{prefix_path}{model}:{method}"

@@ -62,11 +62,6 @@ class RunContext:
     # A word in the model name of the tool's small/fast background calls ("haiku" for claude).
     background_hint: str | None = None
 
-    @property
-    def provider(self) -> ProviderSettings:
-        assert self.binding.provider is not None
-        return self.settings.providers[self.binding.provider]
-
 
 # Answers that another target may do better with, as long as nothing reached the client yet.
 FAILOVER_STATUSES = frozenset({429, 500, 502, 503, 504, 529})

@@ -38,24 +38,23 @@ class ProxyThread:
 
     def __init__(
         self,
-        provider: ProviderSettings,
-        client: str,
-        timeouts: Timeouts,
-        limits: ServerLimits,
-        binding: ToolBinding,
+        context: RunContext,
+        client: str = "h11",
+        timeouts: Timeouts | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        context = RunContext(
-            tool=TOOL_FOR[provider.protocol],
-            tool_protocol=provider.protocol,
-            settings=Settings(providers={provider.name: provider}),
-            binding=replace(binding, provider=provider.name),
-            keys={provider.name: UPSTREAM_KEY},
-        )
+        timeouts = timeouts or Timeouts()
         self.upstream_client = UpstreamSelector(timeouts=timeouts, proxies={}, force=client)
         handler = GatewayHandler(context, self.upstream_client)
         self.server = ProxyServer(handler, handler.error_for_path, SECRET, limits)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def start(self) -> str:
         self._thread.start()
@@ -95,9 +94,14 @@ def start_proxy(
         base_url=base_url or upstream.base_url + suffix,
         auth=AuthStyle.default_for(protocol),
     )
-    thread = ProxyThread(
-        provider, client, timeouts or Timeouts(), limits or ServerLimits(), binding or ToolBinding()
+    context = RunContext(
+        tool=TOOL_FOR[protocol],
+        tool_protocol=protocol,
+        settings=Settings(providers={provider.name: provider}),
+        binding=replace(binding or ToolBinding(), provider=provider.name),
+        keys={provider.name: UPSTREAM_KEY},
     )
+    thread = ProxyThread(context, client, timeouts, limits)
     return thread, thread.start()
 
 

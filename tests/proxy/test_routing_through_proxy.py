@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -12,11 +10,9 @@ import pytest
 
 from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
 from cligate.protocols.kinds import WireProtocol
-from cligate.server.handler import GatewayHandler, RunContext
-from cligate.server.proxy import ProxyServer
-from cligate.upstream.selector import UpstreamSelector
+from cligate.server.handler import RunContext
 from tests.fake_upstream import FakeUpstream, HttpError, TextReply
-from tests.proxy.conftest import SECRET
+from tests.proxy.conftest import SECRET, ProxyThread
 
 KEY = "k"
 
@@ -25,29 +21,10 @@ def anthropic_provider(name: str, url: str, **kwargs: object) -> ProviderSetting
     return ProviderSettings(name, WireProtocol.ANTHROPIC, url, auth=AuthStyle.X_API_KEY, **kwargs)  # type: ignore[arg-type]
 
 
-class Proxy:
-    def __init__(self, settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        context = RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, keys, "haiku")
-        self.upstream = UpstreamSelector(proxies={})
-        handler = GatewayHandler(context, self.upstream)
-        self.server = ProxyServer(handler, handler.error_for_path, SECRET)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
-        return self.server.url
-
-    def __exit__(self, *_: object) -> None:
-        async def stop() -> None:
-            await self.server.close()
-            await self.upstream.aclose()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
+def Proxy(settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> ProxyThread:
+    return ProxyThread(
+        RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, keys, "haiku")
+    )
 
 
 @pytest.fixture
@@ -70,7 +47,7 @@ def test_a_tier_keyword_rewrites_only_the_model(
     first, _ = two_upstreams
     settings = Settings(providers={"one": anthropic_provider("one", first.base_url)})
     binding = ToolBinding(provider="one", tiers=(("haiku", "small-model"),))
-    with Proxy(settings, binding, {"one": KEY}) as url:
+    with proxy_for(settings, binding, {"one": KEY}) as url:
         assert ask(url, "claude-3-5-haiku-latest").status_code == 200
     [recorded] = first.requests
     assert recorded.json["model"] == "small-model"
@@ -89,7 +66,7 @@ def test_a_pool_fails_over_before_the_first_byte(
         },
         aliases={"pool": ("one:m1", "two:m2")},
     )
-    with Proxy(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
+    with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
         response = ask(url, "pool")
     assert response.status_code == 200
     assert response.json()["content"][0]["text"] == "from second"
@@ -110,7 +87,7 @@ def test_when_every_target_fails_the_last_answer_is_passed_on(
         },
         aliases={"pool": ("one:m1", "two:m2")},
     )
-    with Proxy(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
+    with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
         response = ask(url, "pool")
     # The last target's own answer is passed on unchanged, after the first failed over.
     assert response.status_code == 503
@@ -130,6 +107,6 @@ def test_a_target_without_its_key_is_skipped(
         },
         aliases={"pool": ("one:m1", "two:m2")},
     )
-    with Proxy(settings, ToolBinding(provider="two"), {"two": KEY}) as url:
+    with proxy_for(settings, ToolBinding(provider="two"), {"two": KEY}) as url:
         response = ask(url, "pool")
     assert response.status_code == 200 and first.requests == []
