@@ -21,7 +21,7 @@ def anthropic_provider(name: str, url: str, **kwargs: object) -> ProviderSetting
     return ProviderSettings(name, WireProtocol.ANTHROPIC, url, auth=AuthStyle.X_API_KEY, **kwargs)  # type: ignore[arg-type]
 
 
-def Proxy(settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> ProxyThread:
+def proxy_for(settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> ProxyThread:
     return ProxyThread(
         RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, keys, "haiku")
     )
