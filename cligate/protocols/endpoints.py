@@ -59,4 +59,3 @@ def classify(path: str, default_protocol: WireProtocol) -> Endpoint:
         protocol = WireProtocol.GEMINI if path == "/v1beta/models" else default_protocol
         return Endpoint(protocol, Operation.LIST_MODELS)
     return Endpoint(default_protocol, Operation.OTHER)
-
