@@ -17,6 +17,8 @@ class LaunchValues:
     proxy_url: str  # http://127.0.0.1:PORT
     secret: str
     model: str | None
+    # The binding's tiers as the tool should name them: keyword → model id.
+    tier_models: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,9 @@ def build_child(
     if values.model:
         env.update({k: _fill(v, placeholders) for k, v in tool.model_env.items()})
         args.extend(_fill(arg, placeholders) for arg in tool.model_args)
+    for keyword, model in values.tier_models:
+        if keyword in tool.tier_env:
+            env[tool.tier_env[keyword]] = model
     # A system HTTP proxy must not capture the tool's connection to our loopback proxy.
     no_proxy = _with_loopback(parent_env.get("NO_PROXY") or parent_env.get("no_proxy") or "")
     env["NO_PROXY"] = env["no_proxy"] = no_proxy

@@ -38,6 +38,19 @@ class LaunchPlan:
     keys: dict[str, str]  # provider name → key, for every provider whose key is available
 
 
+def tier_models(plan: LaunchPlan) -> tuple[tuple[str, str], ...]:
+    """The binding's tiers as model ids the tool can show and send back (routing maps a
+    request for exactly that id to the tier's target)."""
+    from cligate.routing.plan import resolve_target
+
+    pairs = []
+    for keyword, ref in plan.binding.tiers:
+        model = resolve_target(plan.settings, plan.binding, ref).upstream_model
+        if model:
+            pairs.append((keyword, model))
+    return tuple(pairs)
+
+
 def new_secret() -> str:
     """32 random bytes, URL-safe: usable as a header value and as a path segment.
 
@@ -173,7 +186,7 @@ def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> in
     secret = new_secret()
     with _tool_environment(plan, env) as child_env, bind_loopback() as listener:
         proxy_url = f"http://{LOOPBACK}:{listener.getsockname()[1]}"
-        values = LaunchValues(proxy_url, secret, plan.binding.model)
+        values = LaunchValues(proxy_url, secret, plan.binding.model, tier_models(plan))
         spec = build_child(plan.tool, plan.binary, request.args, values, child_env)
         become_subreaper()
         hold_signals()

@@ -36,6 +36,9 @@ class ToolSpec:
     background_hint: str | None = None
     # The words in this tool's model names that a binding's tiers map (opus, flash, …).
     tier_keywords: tuple[str, ...] = ()
+    # Where a binding tier's model goes, so the tool's own model picker names it (set after
+    # model_env, so a tier wins over --model for its own slot).
+    tier_env: dict[str, str] = field(default_factory=dict)
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -65,6 +68,12 @@ TOOLS: dict[str, ToolSpec] = {
         unset_env=("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
         background_hint="haiku",
         tier_keywords=("opus", "sonnet", "haiku"),
+        tier_env={
+            "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
+            "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
+            "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+            "background": "ANTHROPIC_SMALL_FAST_MODEL",
+        },
     ),
     "codex": ToolSpec(
         name="codex",

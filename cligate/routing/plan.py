@@ -5,7 +5,8 @@ Rules, first match wins:
   1. an exact alias: "PREFIX/alias" for one provider, a global alias (a pool when it names
      several targets), or an alias a provider defines (several providers: a pool);
   2. a slug with "/" passes through untouched to the provider that owns that catalog;
-  3. a tier keyword in the requested name (opus, sonnet, haiku, pro, flash, lite, mini…);
+  3. a tier: the requested name is a tier's model, or holds its keyword (opus, sonnet, haiku,
+     pro, flash, lite, mini…);
   4. the binding's default model, else the requested name unchanged, on the binding's provider.
 Then excluded-model wildcards drop targets, targets of another protocol are dropped (no
 translation yet), pools are rotated round-robin, and the binding's fallbacks are appended.
@@ -123,6 +124,11 @@ def _slug(settings: Settings, default: ProviderSettings, model: str) -> tuple[li
 
 
 def _tier(settings: Settings, binding: ToolBinding, model: str) -> tuple[list[Target], str] | None:
+    # The launcher tells the tool each tier's model id, so a request may name it exactly.
+    for keyword, ref in binding.tiers:
+        target = resolve_target(settings, binding, ref)
+        if target.upstream_model == model:
+            return [target], f"'{model}' is the model of tier '{keyword}'"
     lowered = model.lower()
     best: tuple[int, str, str] | None = None
     for keyword, ref in binding.tiers:

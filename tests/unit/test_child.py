@@ -67,3 +67,22 @@ def test_gemini_gets_base_url_key_and_loses_competing_credentials() -> None:
     assert env["GOOGLE_GEMINI_BASE_URL"] == "http://127.0.0.1:4242"
     assert env["GEMINI_API_KEY"] == "SECRET"
     assert "GOOGLE_API_KEY" not in env and "GOOGLE_GENAI_USE_VERTEXAI" not in env
+
+
+def test_binding_tiers_reach_claudes_model_picker() -> None:
+    values = LaunchValues(
+        "http://127.0.0.1:1",
+        "S",
+        None,
+        tier_models=(
+            ("opus", "deepseek-v4-pro"),
+            ("haiku", "deepseek-flash"),
+            ("background", "tiny"),
+        ),
+    )
+    env = build_child(TOOLS["claude"], "claude", [], values, {}).env
+    assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "deepseek-v4-pro"
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "deepseek-flash"
+    assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "tiny"
+    assert "ANTHROPIC_DEFAULT_SONNET_MODEL" not in env  # no tier: the tool's own default
+    assert "ANTHROPIC_MODEL" not in env

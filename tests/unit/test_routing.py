@@ -152,3 +152,11 @@ def test_scenarios_come_before_the_model_rules(
 def test_an_unbound_tool_is_a_routing_error() -> None:
     with pytest.raises(RoutingError):
         targets("x", ToolBinding(provider=None))
+
+
+def test_a_request_naming_a_tiers_model_goes_to_that_tier() -> None:
+    """The launcher shows each tier's model id to the tool, which may send it back as is."""
+    binding = ToolBinding(
+        provider="qwen", model="qwen-plus", tiers=(("opus", "deepseek:deepseek-v4-pro"),)
+    )
+    assert targets("deepseek-v4-pro", binding) == ["deepseek:deepseek-v4-pro"]
