@@ -7,7 +7,13 @@ import asyncio
 import signal
 import sys
 
-from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
+from cligate.config.settings import (
+    AuthStyle,
+    ProviderSettings,
+    ResolvedKey,
+    Settings,
+    ToolBinding,
+)
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.proxy import ProxyServer
@@ -23,7 +29,7 @@ async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) 
         tool_protocol=WireProtocol.ANTHROPIC,
         settings=Settings(providers={"bench": provider}),
         binding=ToolBinding(provider="bench"),
-        keys={"bench": upstream_key},
+        keys={"bench": (ResolvedKey(upstream_key, None, "bench"),)},
     )
     upstream = UpstreamSelector(proxies={}, force=client)
     handler = GatewayHandler(context, upstream)

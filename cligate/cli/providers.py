@@ -46,6 +46,13 @@ def add(
         list[str] | None, typer.Option("--exclude", help="Model wildcard never to use.")
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a same-named one.")] = False,
+    proxy: Annotated[
+        str | None, typer.Option("--proxy", help="An HTTP(S) proxy for this provider.")
+    ] = None,
+    extra_key_env: Annotated[
+        list[str] | None,
+        typer.Option("--extra-key-env", help="Another key's env var (repeatable; rotation)."),
+    ] = None,
 ) -> None:
     """Add a provider from a preset: by flags, or by questions in a terminal."""
     from cligate.config.editor import editing
@@ -89,6 +96,8 @@ def add(
             headers=parse_pairs(header or [], "--header"),
             prefix=prefix,
             exclude=exclude or [],
+            proxy=proxy,
+            extra_key_envs=extra_key_env or [],
         )
         provider_name, table = provider_table(request)
         path = config_file()
@@ -329,3 +338,39 @@ def _ask_and_add(
     with editing(config_file()) as document:
         add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
     return provider_name, table
+
+
+@providers_app.command("edit")
+def edit(
+    name: Annotated[str, typer.Argument(help="The provider's name.")],
+    base_url: Annotated[str | None, typer.Option("--base-url")] = None,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env")] = None,
+    proxy: Annotated[str | None, typer.Option("--proxy")] = None,
+    prefix: Annotated[str | None, typer.Option("--prefix")] = None,
+    alias: Annotated[list[str] | None, typer.Option("--alias", help="NAME=MODEL")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", help="K=V")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude")] = None,
+) -> None:
+    """Change a provider's fields (the rest of its entry, and your comments, stay)."""
+    from cligate.config.editor import editing
+    from cligate.config.paths import config_file
+    from cligate.config.provider_entries import ProviderEdit, edit_provider, parse_pairs
+    from cligate.errors import UsageError
+
+    try:
+        change = ProviderEdit(
+            base_url=base_url,
+            key_env=api_key_env,
+            proxy=proxy,
+            prefix=prefix,
+            aliases=parse_pairs(alias or [], "--alias"),
+            headers=parse_pairs(header or [], "--header"),
+            exclude=tuple(exclude or ()),
+        )
+        if change == ProviderEdit():
+            raise UsageError("nothing to change (see: cligate providers edit --help)")
+        with editing(config_file()) as document:
+            edit_provider(document, name, change)  # type: ignore[arg-type]
+    except CligateError as error:
+        raise fail(error) from None
+    print(f"cligate: provider '{name}' updated")

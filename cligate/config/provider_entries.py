@@ -35,6 +35,8 @@ class ProviderRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     prefix: str | None = None
     exclude: Sequence[str] = ()
+    proxy: str | None = None
+    extra_key_envs: Sequence[str] = ()
 
 
 def parse_pairs(values: Sequence[str], what: str) -> dict[str, str]:
@@ -103,7 +105,61 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
         table["headers"] = dict(request.headers)
     if request.aliases:
         table["aliases"] = dict(request.aliases)
+    if request.proxy:
+        try:
+            table["proxy"] = validate_base_url(request.proxy)
+        except ValueError as exc:
+            raise UsageError(f"--proxy: {exc}") from None
+    if request.extra_key_envs:
+        for variable in request.extra_key_envs:
+            if not _ENV_VAR.fullmatch(variable):
+                raise UsageError(f"'{variable}' is not an environment variable name")
+        table["api_keys"] = [ENV_REFERENCE_PREFIX + v for v in request.extra_key_envs]
     return name, table
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEdit:
+    """What ``providers edit`` changes; None and empty leave a field as it is."""
+
+    base_url: str | None = None
+    key_env: str | None = None
+    proxy: str | None = None
+    prefix: str | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    exclude: Sequence[str] = ()
+
+
+def edit_provider(document: MutableMapping[str, Any], name: str, edit: ProviderEdit) -> None:
+    providers = document.get("providers", {})
+    if name not in providers:
+        known = ", ".join(providers) or "none"
+        raise UsageError(f"no provider named '{name}' in the config file (known: {known})")
+    table = providers[name]
+    if edit.base_url:
+        try:
+            table["base_url"] = validate_base_url(edit.base_url)
+        except ValueError as exc:
+            raise UsageError(f"--base-url: {exc}") from None
+    if edit.key_env:
+        if not _ENV_VAR.fullmatch(edit.key_env):
+            raise UsageError(f"'{edit.key_env}' is not an environment variable name")
+        table["api_key"] = ENV_REFERENCE_PREFIX + edit.key_env
+    if edit.proxy:
+        try:
+            table["proxy"] = validate_base_url(edit.proxy)
+        except ValueError as exc:
+            raise UsageError(f"--proxy: {exc}") from None
+    if edit.prefix:
+        table["prefix"] = edit.prefix
+    for key, values in (("aliases", edit.aliases), ("headers", edit.headers)):
+        if values:
+            merged = dict(table.get(key, {}))
+            merged.update(values)
+            table[key] = merged
+    if edit.exclude:
+        table["exclude"] = sorted({*table.get("exclude", []), *edit.exclude})
 
 
 def add_provider(

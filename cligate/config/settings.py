@@ -84,6 +84,24 @@ def mask_key(key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraKey:
+    """One more key of a provider (key rotation uses them), optionally via its own proxy."""
+
+    key: KeyReference
+    proxy: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedKey:
+    """A key ready to send, the proxy to send it through, and a label safe to log."""
+
+    value: str
+    proxy: str | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     name: str
     protocol: WireProtocol
@@ -98,6 +116,25 @@ class ProviderSettings:
     exclude: tuple[str, ...] = ()
     slug_passthrough: bool = False
     prefix: str | None = None
+    # An HTTP(S) proxy for this provider's traffic (else the environment's HTTPS_PROXY…).
+    proxy: str | None = None
+    extra_keys: tuple[ExtraKey, ...] = ()
+
+    def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
+        """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
+        A provider that takes no key (a local server) has one empty key."""
+        if self.api_key is None and not self.extra_keys:
+            return (ResolvedKey("", self.proxy, "no key"),)
+        entries = [ExtraKey(self.api_key)] if self.api_key is not None else []
+        keys = []
+        for entry in (*entries, *self.extra_keys):
+            try:
+                value = entry.key.resolve(env, self.name)
+            except MissingKeyError:
+                continue
+            label = entry.label or entry.key.describe()
+            keys.append(ResolvedKey(value, entry.proxy or self.proxy, label))
+        return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +257,43 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         exclude=_string_list(table, "exclude", where, source),
         slug_passthrough=slug_passthrough,
         prefix=_optional_str(table, "prefix", where, source),
+        proxy=_optional_url(table, "proxy", where, source),
+        extra_keys=_parse_extra_keys(table.get("api_keys", []), f"{where}.api_keys", source),
     )
+
+
+def _optional_url(
+    table: Mapping[str, Any], key: str, where: str, source: Path | None
+) -> str | None:
+    raw = _optional_str(table, key, where, source)
+    if raw is None:
+        return None
+    try:
+        return validate_base_url(raw)
+    except ValueError as exc:
+        raise _fail(source, f"{where}.{key}", str(exc)) from None
+
+
+def _parse_extra_keys(raw: Any, where: str, source: Path | None) -> tuple[ExtraKey, ...]:
+    """``api_keys = ["env:B", {key = "env:C", proxy = "http://…", label = "team-c"}]``."""
+    if not isinstance(raw, list):
+        raise _fail(source, where, "must be a list of keys or {key, proxy, label} tables")
+    keys = []
+    for index, item in enumerate(raw):
+        spot = f"{where}[{index}]"
+        if isinstance(item, str) and item.strip():
+            keys.append(ExtraKey(KeyReference.parse(item.strip())))
+            continue
+        if not isinstance(item, Mapping):
+            raise _fail(source, spot, "must be a key or a {key, proxy, label} table")
+        keys.append(
+            ExtraKey(
+                key=KeyReference.parse(_require_str(item, "key", spot, source)),
+                proxy=_optional_url(item, "proxy", spot, source),
+                label=_optional_str(item, "label", spot, source),
+            )
+        )
+    return tuple(keys)
 
 
 def _string_table(

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cligate.config.settings import Settings, ToolBinding
+from cligate.config.settings import ResolvedKey, Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
@@ -35,7 +35,7 @@ class LaunchPlan:
     binary: str
     settings: Settings
     binding: ToolBinding
-    keys: dict[str, str]  # provider name → key, for every provider whose key is available
+    keys: dict[str, tuple[ResolvedKey, ...]]  # provider name → the keys at hand
 
 
 def tier_models(plan: LaunchPlan) -> tuple[tuple[str, str], ...]:
@@ -112,16 +112,15 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
     return LaunchPlan(tool, binary, settings, binding, available_keys(settings, env))
 
 
-def available_keys(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
-    """Keys of every provider that has one at hand; the others are skipped when routed to."""
-    keys: dict[str, str] = {}
+def available_keys(
+    settings: Settings, env: Mapping[str, str]
+) -> dict[str, tuple[ResolvedKey, ...]]:
+    """The keys of every provider that has one at hand; the others are skipped when routed to."""
+    keys = {}
     for provider in settings.providers.values():
-        try:
-            keys[provider.name] = (
-                provider.api_key.resolve(env, provider.name) if provider.api_key else ""
-            )
-        except MissingKeyError:
-            continue
+        found = provider.available_keys(env)
+        if found:
+            keys[provider.name] = found
     return keys
 
 

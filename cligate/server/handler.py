@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from cligate.config.settings import ProviderSettings, Settings, ToolBinding
+from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import UpstreamError
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
@@ -58,7 +58,8 @@ class RunContext:
     tool_protocol: WireProtocol
     settings: Settings
     binding: ToolBinding  # its provider is known and speaks the tool's protocol
-    keys: dict[str, str]  # provider name → key, for every provider whose key is available
+    # provider name → the keys at hand (the first is used; rotation comes with reliability)
+    keys: dict[str, tuple[ResolvedKey, ...]]
     # A word in the model name of the tool's small/fast background calls ("haiku" for claude).
     background_hint: str | None = None
 
@@ -123,14 +124,13 @@ class GatewayHandler:
         for index, target in enumerate(plan.targets):
             last = index == len(plan.targets) - 1
             provider = target.provider
-            key = context.keys.get(provider.name)
-            if key is None and provider.api_key is not None:
-                failures.append(
-                    f"{provider.name}: its key ({provider.api_key.describe()}) is unset"
-                )
+            keys = context.keys.get(provider.name)
+            if not keys:
+                missing = provider.api_key.describe() if provider.api_key else "api_keys"
+                failures.append(f"provider '{provider.name}': its key ({missing}) is not set")
                 continue
             upstream_request = self._upstream_request(
-                request, endpoint, parsed, requested_model, target, key or ""
+                request, endpoint, parsed, requested_model, target, keys[0]
             )
             try:
                 response = await self._upstream.send(upstream_request)
@@ -192,7 +192,7 @@ class GatewayHandler:
         parsed: JsonBody | None,
         requested_model: str | None,
         target: Target,
-        key: str,
+        key: ResolvedKey,
     ) -> UpstreamRequest:
         body, path = request.body, request.path
         upstream_model = target.upstream_model
@@ -207,8 +207,9 @@ class GatewayHandler:
             method=request.method,
             origin=origin,
             target=target_path,
-            headers=upstream_headers(request.headers, provider, key),
+            headers=upstream_headers(request.headers, provider, key.value),
             body=body,
+            proxy=key.proxy,
         )
 
     async def _answer(

@@ -47,6 +47,7 @@ class UpstreamSelector:
         self._force = force  # "h11" or "httpx", from CLIGATE_UPSTREAM_CLIENT
         self._pool = H11Pool(self._timeouts)
         self._httpx: UpstreamClient | None = None
+        self._via_proxy: dict[str, UpstreamClient] = {}  # one client per configured proxy
         self._decisions: dict[Origin, bool] = {}
 
     def _uses_httpx(self, origin: Origin) -> bool:
@@ -58,6 +59,8 @@ class UpstreamSelector:
         return decision
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        if request.proxy is not None:
+            return await self._through(request.proxy).send(request)
         if not self._uses_httpx(request.origin):
             return await self._pool.send(request)
         if self._httpx is None:
@@ -66,7 +69,17 @@ class UpstreamSelector:
             self._httpx = HttpxClient(self._timeouts, self._proxies)
         return await self._httpx.send(request)
 
+    def _through(self, proxy: str) -> UpstreamClient:
+        client = self._via_proxy.get(proxy)
+        if client is None:
+            from cligate.upstream.httpx_client import HttpxClient
+
+            client = self._via_proxy[proxy] = HttpxClient(self._timeouts, {"all": proxy})
+        return client
+
     async def aclose(self) -> None:
+        for client in self._via_proxy.values():
+            await client.aclose()
         await self._pool.aclose()
         if self._httpx is not None:
             await self._httpx.aclose()

@@ -37,6 +37,7 @@ class UpstreamRequest:
     target: str  # path and query, as sent on the request line
     headers: Headers  # without Host and Content-Length: the client adds those
     body: bytes
+    proxy: str | None = None  # an HTTP(S) proxy chosen by the config for this provider or key
 
     @property
     def url(self) -> str:

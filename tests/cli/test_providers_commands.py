@@ -124,3 +124,62 @@ def test_binding_a_provider_of_another_protocol_warns(
     assert run_app(["providers", "add", "groq"]) == 0
     assert run_app(["bind", "claude", "--provider", "groq"]) == 0
     assert "cannot translate between them yet" in capsys.readouterr().err
+
+
+def test_edit_changes_fields_and_keeps_comments(config_dir: Path) -> None:
+    (config_dir / "config.toml").write_text(
+        '# mine\n[providers.p]  # the main one\nprotocol = "anthropic"\nbase_url = "https://a"\n'
+    )
+    code = run_app(
+        [
+            "providers",
+            "edit",
+            "p",
+            "--base-url",
+            "https://b/",
+            "--proxy",
+            "http://corp:3128",
+            "--alias",
+            "smart=model-x",
+            "--exclude",
+            "*-preview",
+            "--api-key-env",
+            "P_KEY",
+        ]
+    )
+    assert code == 0
+    text = (config_dir / "config.toml").read_text()
+    assert text.startswith("# mine\n[providers.p]  # the main one\n")
+    table = tomllib.loads(text)["providers"]["p"]
+    assert table["base_url"] == "https://b" and table["proxy"] == "http://corp:3128"
+    assert table["aliases"] == {"smart": "model-x"} and table["exclude"] == ["*-preview"]
+    assert table["api_key"] == "env:P_KEY"
+
+
+def test_edit_without_changes_or_of_an_unknown_provider(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(["providers", "edit", "nobody", "--prefix", "x"]) == 2
+    assert "no provider named 'nobody'" in capsys.readouterr().err
+    assert run_app(["providers", "edit", "nobody"]) == 2
+    assert "nothing to change" in capsys.readouterr().err
+
+
+def test_add_with_a_proxy_and_more_keys(config_dir: Path) -> None:
+    code = run_app(
+        [
+            "providers",
+            "add",
+            "groq",
+            "--proxy",
+            "http://corp:3128",
+            "--extra-key-env",
+            "GROQ_KEY_2",
+            "--extra-key-env",
+            "GROQ_KEY_3",
+        ]
+    )
+    assert code == 0
+    table = written(config_dir)["providers"]["groq"]  # type: ignore[index]
+    assert table["proxy"] == "http://corp:3128"
+    assert table["api_keys"] == ["env:GROQ_KEY_2", "env:GROQ_KEY_3"]

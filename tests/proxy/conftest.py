@@ -7,7 +7,13 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
+from cligate.config.settings import (
+    AuthStyle,
+    ProviderSettings,
+    ResolvedKey,
+    Settings,
+    ToolBinding,
+)
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.limits import ServerLimits
@@ -99,7 +105,7 @@ def start_proxy(
         tool_protocol=protocol,
         settings=Settings(providers={provider.name: provider}),
         binding=replace(binding or ToolBinding(), provider=provider.name),
-        keys={provider.name: UPSTREAM_KEY},
+        keys={provider.name: (ResolvedKey(UPSTREAM_KEY, None, "test key"),)},
     )
     thread = ProxyThread(context, client, timeouts, limits)
     return thread, thread.start()

@@ -72,3 +72,39 @@ def test_a_request_for_a_proxied_origin_reaches_the_proxy() -> None:
     listener.close()
     assert (status, body) == (200, b"ok")
     assert seen == [b"POST http://provider.invalid/v1/messages HTTP/1.1"]
+
+
+def test_a_providers_own_proxy_is_used_without_any_environment() -> None:
+    """``proxy = …`` on a provider (or a key) sends its traffic through that proxy."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(65536)
+            seen.append(head.split(b"\r\n")[0])
+            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    proxy_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    async def scenario() -> int:
+        selector = UpstreamSelector(proxies={})  # nothing in the environment
+        request = UpstreamRequest(
+            "POST", Origin("http", "provider.invalid", 80), "/v1/x", [], b"{}", proxy=proxy_url
+        )
+        try:
+            response = await selector.send(request)
+            await response.aclose()
+            return response.status
+        finally:
+            await selector.aclose()
+
+    assert asyncio.run(scenario()) == 200
+    thread.join(5)
+    listener.close()
+    assert seen == [b"POST http://provider.invalid/v1/x HTTP/1.1"]

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cligate.config.settings import AuthStyle, ProviderSettings, Settings, ToolBinding
+from cligate.config.settings import (
+    AuthStyle,
+    ProviderSettings,
+    ResolvedKey,
+    Settings,
+    ToolBinding,
+)
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import RunContext
 from tests.fake_upstream import FakeUpstream, HttpError, TextReply
@@ -22,8 +28,9 @@ def anthropic_provider(name: str, url: str, **kwargs: object) -> ProviderSetting
 
 
 def proxy_for(settings: Settings, binding: ToolBinding, keys: dict[str, str]) -> ProxyThread:
+    resolved = {name: (ResolvedKey(key, None, name),) for name, key in keys.items()}
     return ProxyThread(
-        RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, keys, "haiku")
+        RunContext("claude", WireProtocol.ANTHROPIC, settings, binding, resolved, "haiku")
     )
 
 

@@ -231,3 +231,45 @@ def test_bad_routing_fields_name_the_key(tmp_path: Path, extra: str, key: str) -
     path.write_text(base + extra)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_settings(path)
+
+
+def test_several_keys_each_with_its_own_proxy(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n'
+        'api_key = "env:KEY_A"\nproxy = "http://corp-proxy:3128"\n'
+        'api_keys = ["env:KEY_B", { key = "sk-literal-key-999999", proxy = "http://eu:8080", '
+        'label = "eu team" }, "env:KEY_UNSET"]\n'
+    )
+    provider = load_settings(path).providers["p"]
+    keys = provider.available_keys({"KEY_A": "a", "KEY_B": "b"})
+    assert [(k.value, k.proxy, k.label) for k in keys] == [
+        ("a", "http://corp-proxy:3128", "env:KEY_A"),
+        ("b", "http://corp-proxy:3128", "env:KEY_B"),
+        ("sk-literal-key-999999", "http://eu:8080", "eu team"),
+    ]  # the unset one is left out; labels never show a literal key
+
+
+def test_a_provider_without_keys_has_one_empty_key() -> None:
+    from cligate.config.settings import ProviderSettings
+
+    keys = ProviderSettings(
+        "ollama", WireProtocol.OPENAI_CHAT, "http://localhost:11434/v1"
+    ).available_keys({})
+    assert [(k.value, k.label) for k in keys] == [("", "no key")]
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ('api_keys = "env:A"', "providers.p.api_keys"),
+        ("api_keys = [3]", r"providers.p.api_keys\[0\]"),
+        ('api_keys = [{ proxy = "http://x" }]', r"providers.p.api_keys\[0\].key"),
+        ('proxy = "socks://x"', "providers.p.proxy"),
+    ],
+)
+def test_bad_key_entries_name_the_key(tmp_path: Path, value: str, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n{value}\n')
+    with pytest.raises(ConfigError, match=key):
+        load_settings(path)
