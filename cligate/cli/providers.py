@@ -53,6 +53,9 @@ def add(
         list[str] | None,
         typer.Option("--extra-key-env", help="Another key's env var (repeatable; rotation)."),
     ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="A model you use here (repeatable).")
+    ] = None,
 ) -> None:
     """Add a provider from a preset: by flags, or by questions in a terminal."""
     from cligate.config.editor import editing
@@ -98,6 +101,7 @@ def add(
             exclude=exclude or [],
             proxy=proxy,
             extra_key_envs=extra_key_env or [],
+            models=model or [],
         )
         provider_name, table = provider_table(request)
         path = config_file()
@@ -228,12 +232,14 @@ def test(
 
 
 def _a_model_of(settings: Settings, name: str) -> str | None:
-    """A model the user already uses with this provider: a binding's, else an alias's."""
+    """A model the user named for this provider: its own list, a binding's, an alias's."""
+    provider = settings.providers[name]
+    if provider.models:
+        return provider.models[0]
     for binding in settings.tools.values():
         if binding.provider == name and binding.model:
             return binding.model
-    aliases = settings.providers[name].aliases
-    return aliases[0][1] if aliases else None
+    return provider.aliases[0][1] if provider.aliases else None
 
 
 class Spinner:

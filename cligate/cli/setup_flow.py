@@ -76,8 +76,19 @@ def ask_provider(
             key_env = asks.text("Environment variable name:")
         else:
             key_literal = asks.secret("API key (hidden):")
+    models: tuple[str, ...] = ()
+    if preset.models:
+        picked = asks.select(
+            "Which model will you use most?",
+            [(m, m) for m in preset.models] + [("another one (type it)", "")],
+        )
+        models = (picked or asks.text("Model id:").strip(),)
+    elif not preset.local:
+        typed = asks.text("Model id (empty: decide later):").strip()
+        models = (typed,) if typed else ()
     name = asks.text("Name for this provider:", default=preset.id)
     return ProviderRequest(
+        models=models,
         preset=preset,
         name=name,
         protocol=chosen_protocol,

@@ -37,6 +37,7 @@ class ProviderRequest:
     exclude: Sequence[str] = ()
     proxy: str | None = None
     extra_key_envs: Sequence[str] = ()
+    models: Sequence[str] = ()
 
 
 def parse_pairs(values: Sequence[str], what: str) -> dict[str, str]:
@@ -110,6 +111,8 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
             table["proxy"] = validate_base_url(request.proxy)
         except ValueError as exc:
             raise UsageError(f"--proxy: {exc}") from None
+    if request.models:
+        table["models"] = list(request.models)
     if request.extra_key_envs:
         for variable in request.extra_key_envs:
             if not _ENV_VAR.fullmatch(variable):

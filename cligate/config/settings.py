@@ -119,6 +119,8 @@ class ProviderSettings:
     # An HTTP(S) proxy for this provider's traffic (else the environment's HTTPS_PROXY…).
     proxy: str | None = None
     extra_keys: tuple[ExtraKey, ...] = ()
+    # Models the user picked for this provider (the first is used when none is named).
+    models: tuple[str, ...] = ()
 
     def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
         """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
@@ -259,6 +261,7 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         prefix=_optional_str(table, "prefix", where, source),
         proxy=_optional_url(table, "proxy", where, source),
         extra_keys=_parse_extra_keys(table.get("api_keys", []), f"{where}.api_keys", source),
+        models=_string_list(table, "models", where, source),
     )
 
 

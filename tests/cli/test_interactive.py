@@ -35,10 +35,15 @@ def test_adding_openrouter_by_questions_equals_the_flags(keyboard: tuple[Prompte
         + DOWN
         + ENTER  # its third API: Anthropic Messages
         + ENTER  # the key from $OPENROUTER_API_KEY
+        + DOWN
+        + ENTER  # the preset's second model
         + ENTER  # keep the suggested name
     )
     asked = ask_provider(prompter, load_presets(), env={})
-    flags = ProviderRequest(preset=get_preset("openrouter"), protocol=WireProtocol.ANTHROPIC)
+    preset = get_preset("openrouter")
+    flags = ProviderRequest(
+        preset=preset, protocol=WireProtocol.ANTHROPIC, models=(preset.models[1],)
+    )
     assert provider_table(asked) == provider_table(flags)
     assert provider_table(asked)[1]["api_key"] == "env:OPENROUTER_API_KEY"
 
@@ -54,11 +59,16 @@ def test_a_pasted_key_is_read_hidden_and_stored(keyboard: tuple[Prompter, object
         + ENTER
         + "gsk-secret"
         + ENTER
+        + "\x1b[A"  # up from the first model wraps to "another one"
+        + ENTER
+        + "my/own-model"
+        + ENTER
         + "\x15fastgroq"  # Ctrl-U clears the suggested name
         + ENTER
     )  # type: ignore[attr-defined]
     name, table = provider_table(ask_provider(prompter, load_presets(), env={}))
     assert name == "fastgroq" and table["api_key"] == "gsk-secret"
+    assert table["models"] == ["my/own-model"]
 
 
 def test_only_presets_of_the_tools_protocol_are_offered() -> None:

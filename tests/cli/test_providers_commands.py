@@ -183,3 +183,8 @@ def test_add_with_a_proxy_and_more_keys(config_dir: Path) -> None:
     table = written(config_dir)["providers"]["groq"]  # type: ignore[index]
     assert table["proxy"] == "http://corp:3128"
     assert table["api_keys"] == ["env:GROQ_KEY_2", "env:GROQ_KEY_3"]
+
+
+def test_add_records_the_models_named(config_dir: Path) -> None:
+    assert run_app(["providers", "add", "groq", "--model", "m1", "--model", "m2"]) == 0
+    assert written(config_dir)["providers"]["groq"]["models"] == ["m1", "m2"]  # type: ignore[index]

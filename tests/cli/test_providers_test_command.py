@@ -125,3 +125,16 @@ def test_models_can_save_aliases_for_listed_models_only(
     monkeypatch.setenv("P_KEY", "wrong")
     assert run_app(["providers", "models", "p"]) == 1
     assert "401" in capsys.readouterr().err
+
+
+def test_test_uses_the_providers_own_model_when_none_is_named(
+    upstream: FakeUpstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        f'[providers.p]\nprotocol = "anthropic"\nbase_url = "{upstream.base_url}"\n'
+        'api_key = "env:P_KEY"\nmodels = ["picked-model", "other"]\n'
+    )
+    monkeypatch.setenv("CLIGATE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("P_KEY", KEY)
+    assert run_app(["providers", "test", "p"]) == 0
+    assert upstream.requests[-1].json["model"] == "picked-model"

@@ -250,6 +250,8 @@ def test_first_run_in_a_terminal_sets_up_a_provider_then_runs_the_tool(
         os.write(master, b"\r")
         _read_until(master, b"Where is the API key?")
         os.write(master, b"\r")  # from $DEEPSEEK_API_KEY
+        _read_until(master, b"Which model will you use most?")
+        os.write(master, b"\r")
         _read_until(master, b"Name for this provider")
         os.write(master, b"\r")
         _read_until(master, b"now uses provider 'deepseek'")
