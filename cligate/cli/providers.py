@@ -208,7 +208,6 @@ def test(
 
     from cligate.config.paths import config_file
     from cligate.config.store import load_effective_settings
-    from cligate.control.provider_check import CheckResult, check_provider
     from cligate.errors import UsageError
 
     try:
@@ -219,16 +218,12 @@ def test(
         chosen = model or _a_model_of(settings, name)
         if chosen is None:
             raise UsageError(f"which model? pass --model (provider '{name}' names none)")
-        key = provider.api_key.resolve(os.environ, name) if provider.api_key else ""
+        if provider.api_key is not None:  # an unset variable is named before any request
+            provider.api_key.resolve(os.environ, name)
     except CligateError as error:
         raise fail(error) from None
-    with Spinner(f"asking {provider.name} ({chosen})"):
-        outcome = check_provider(provider, key, chosen)
-    if outcome.result is CheckResult.OK:
-        print(f"ok: {provider.name} answered with {chosen} in {outcome.milliseconds:.0f} ms")
-        return
-    print(f"{outcome.result.value} problem: {outcome.message}", file=sys.stderr)
-    raise typer.Exit(1)
+    if not _report_check(name, chosen):
+        raise typer.Exit(1)
 
 
 def _a_model_of(settings: Settings, name: str) -> str | None:
@@ -337,13 +332,40 @@ def _ask_and_add(
     from cligate.config.presets import load_presets
     from cligate.config.provider_entries import add_provider, provider_table
 
-    request = ask_provider(asks or Prompter(), load_presets())
+    asks = asks or Prompter()
+    request = ask_provider(asks, load_presets())
     if name:
         request = with_changes(request, name=name)
     provider_name, table = provider_table(request)
-    with editing(config_file()) as document:
+    path = config_file()
+    with editing(path) as document:
         add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
+    if request.models and asks.confirm("Send it one tiny request now to test it?"):
+        _report_check(provider_name, request.models[0])
     return provider_name, table
+
+
+def _report_check(name: str, model: str) -> bool:
+    """Run ``providers test`` for a provider in the config file; print the outcome."""
+    import os
+
+    from cligate.config.paths import config_file
+    from cligate.config.store import load_effective_settings
+    from cligate.control.provider_check import CheckResult, check_provider
+
+    provider = load_effective_settings(config_file()).providers[name]
+    try:
+        key = provider.api_key.resolve(os.environ, name) if provider.api_key else ""
+    except CligateError as error:
+        print(f"cligate: cannot test it yet: {error.message}", file=sys.stderr)
+        return False
+    with Spinner(f"asking {name} ({model})"):
+        outcome = check_provider(provider, key, model)
+    if outcome.result is CheckResult.OK:
+        print(f"ok: {name} answered with {model} in {outcome.milliseconds:.0f} ms")
+        return True
+    print(f"{outcome.result.value} problem: {outcome.message}", file=sys.stderr)
+    return False
 
 
 @providers_app.command("edit")

@@ -106,3 +106,37 @@ def test_ctrl_c_cancels_without_changes(keyboard: tuple[Prompter, object]) -> No
     pipe.send_text("\x03")  # type: ignore[attr-defined]
     with pytest.raises(SetupCancelled):
         ask_provider(prompter, load_presets(), env={})
+
+
+def test_interactive_add_then_a_live_test(
+    keyboard: tuple[Prompter, object],
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cligate.cli.providers import _ask_and_add
+    from tests.fake_upstream import FakeUpstream, TextReply
+
+    monkeypatch.setenv("CLIGATE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("MY_GATEWAY_KEY", "gw-key")
+    prompter, pipe = keyboard
+    with FakeUpstream(api_key="gw-key", script=TextReply("OK")) as upstream:
+        pipe.send_text(  # type: ignore[attr-defined]
+            "custom-anthropic"
+            + ENTER
+            + upstream.base_url
+            + ENTER  # its base URL
+            + ENTER  # the key: from another variable (a custom preset has no usual one)
+            + "MY_GATEWAY_KEY"
+            + ENTER
+            + "gw-model"
+            + ENTER  # the model
+            + "\x15gateway"
+            + ENTER  # its name
+            + "y"  # test it now
+        )
+        name, table = _ask_and_add(None, replace=False, asks=prompter)
+        tested = upstream.requests
+    assert name == "gateway" and table["api_key"] == "env:MY_GATEWAY_KEY"
+    assert [r.json["model"] for r in tested] == ["gw-model"]
+    assert capsys.readouterr().out.startswith("ok: gateway answered with gw-model")
