@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -99,24 +98,27 @@ def _mirror(source: Path, target: Path, skip: str) -> None:
 
 
 def _move_back(overlay: Path, real: Path, skip: str) -> list[str]:
-    """Move what the tool created or replaced in ``overlay`` back into ``real``."""
-    kept: list[str] = []
+    """Move what the tool created or replaced in ``overlay`` back into ``real``; return what
+    could not be moved (left in place, never deleted)."""
+    left: list[str] = []
     for entry in overlay.iterdir():
         if entry.name == skip or entry.is_symlink():
             continue
         destination = real / entry.name
         try:
             real.mkdir(parents=True, exist_ok=True)
-            if entry.is_dir() and not destination.is_symlink() and destination.is_dir():
-                # A directory the tool created where one now exists: keep the user's.
-                kept.append(str(entry))
+            if destination.is_dir() and not destination.is_symlink():
+                # The tool made an entry where the user has a directory: keep both, say so.
+                left.append(str(entry))
                 continue
-            os.replace(entry, destination) if not entry.is_dir() else shutil.move(
-                entry, destination
-            )
+            if destination.exists() or destination.is_symlink():
+                destination.unlink()
+            # shutil.move, not os.replace: the per-run home may sit on another filesystem
+            # (a tmpfs /tmp), where a rename fails.
+            shutil.move(str(entry), str(destination))
         except OSError:
-            kept.append(str(entry))
-    return kept
+            left.append(str(entry))
+    return left
 
 
 @contextlib.contextmanager
@@ -140,17 +142,23 @@ def gemini_home_overlay(env: Mapping[str, str]) -> Iterator[dict[str, str]]:
         left = _move_back(overlay_gemini, real_gemini, skip=SETTINGS_NAME)
         left += _move_back(overlay_home, real_home, skip=".gemini")
         settings = overlay_gemini / SETTINGS_NAME
-        with contextlib.suppress(OSError):
+        try:
             if settings.read_text(encoding="utf-8") != merged_text:
                 saved = real_gemini / f"{SETTINGS_NAME}.changed-under-cligate"
-                os.replace(settings, saved)
+                shutil.move(str(settings), str(saved))
                 print(
                     f"cligate: Gemini CLI changed its settings during the run; your "
                     f"{real_gemini / SETTINGS_NAME} is unchanged and the changed copy is {saved}",
                     file=sys.stderr,
                 )
+        except OSError:
+            left.append(str(settings))
         if left:
+            # Nothing the tool wrote is thrown away: the per-run home stays for the user.
             print(
-                f"cligate: could not move back into {real_home}: {', '.join(left)}", file=sys.stderr
+                f"cligate: could not move these back into {real_home}; they are kept in "
+                f"{overlay_home}: {', '.join(left)}",
+                file=sys.stderr,
             )
-        shutil.rmtree(overlay_home, ignore_errors=True)
+        else:
+            shutil.rmtree(overlay_home, ignore_errors=True)

@@ -41,6 +41,10 @@ class Guard:
                 presented.append(value[7:].strip())
         if host not in self._hosts:
             return Verdict(False, 403, "the Host header does not name this proxy on loopback")
+        if not target.startswith("/"):
+            # Only origin-form targets: anything else ("@host/x", ".evil.com/x", absolute URLs)
+            # could move the provider's key to another host once joined to its base URL.
+            return Verdict(False, 400, "the request target must be a path starting with /")
         stripped = self._strip_path_secret(target)
         if stripped is not None:
             return Verdict(True, target=stripped)

@@ -203,6 +203,10 @@ class GatewayHandler:
                 body = parsed.with_member("model", upstream_model)
         provider = target.provider
         origin, target_path = split_url(upstream_url(provider, path, request.query))
+        if origin != split_url(provider.base_url)[0]:
+            # The guard admits only "/…" targets, so this cannot happen; if it ever did, the
+            # provider's key would go to another host.
+            raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
         return UpstreamRequest(
             method=request.method,
             origin=origin,

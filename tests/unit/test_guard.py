@@ -60,3 +60,13 @@ def test_foreign_host_is_403_even_with_the_secret(host: str | None) -> None:
         headers["host"] = host
     allowed, status, _ = check(**headers)
     assert (allowed, status) == (False, 403)
+
+
+@pytest.mark.parametrize(
+    "target", ["@evil.example:8443/x", ".evil.com/x", "http://evil.example/v1/messages", "*", ""]
+)
+def test_only_path_targets_are_admitted(target: str) -> None:
+    """Joined to a base URL without a path, such a target would name another host and carry
+    the provider's key there."""
+    allowed, status, _ = check(target, host=f"127.0.0.1:{PORT}", x_api_key=SECRET)
+    assert (allowed, status) == (False, 400)
