@@ -28,12 +28,21 @@ FORWARDED_SIGNALS = (
 
 
 def foreground_terminal() -> int | None:
-    """stdin's fd when it is a terminal whose foreground process group is ours."""
+    """A descriptor of our controlling terminal when our process group has its foreground.
+
+    /dev/tty rather than stdin: with stdin piped, a tool that reads the terminal directly
+    would otherwise be a background job and stop for good on SIGTTIN.
+    """
     try:
-        if os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp():
-            return 0
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)  # not inherited by the tool
+    except OSError:
+        return None  # no controlling terminal
+    try:
+        if os.tcgetpgrp(fd) == os.getpgrp():
+            return fd
     except OSError:
         pass
+    os.close(fd)
     return None
 
 

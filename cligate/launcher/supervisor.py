@@ -98,12 +98,16 @@ class Supervisor:
             return
         while True:
             try:
-                pid, status = os.waitpid(self._pid, os.WNOHANG | os.WUNTRACED | os.WCONTINUED)
+                # Any child: as a subreaper cligate adopts the tool's orphans, and reaps them
+                # here so they do not linger as zombies until the run ends.
+                pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED | os.WCONTINUED)
             except ChildProcessError:
                 self._exit.set_result(1)
                 return
             if pid == 0:
                 return
+            if pid != self._pid:
+                continue
             if os.WIFSTOPPED(status):
                 self._on_child_stopped(os.WSTOPSIG(status))
             elif not os.WIFCONTINUED(status):
@@ -133,9 +137,16 @@ class Supervisor:
             os.killpg(self._pid, signal.SIGCONT)
 
     def _restore_terminal(self) -> None:
-        """Take the terminal back for our group, with the modes it had before the tool ran."""
+        """Take the terminal back for our group, with the modes it had before the tool ran,
+        but only from the tool: if the shell has it (cligate was put in the background), it
+        stays with the shell, as a shell would do."""
         terminal = self._terminal
         if terminal is None:
+            return
+        try:
+            if os.tcgetpgrp(terminal) != self._pid:
+                return
+        except OSError:
             return
         _give_terminal(terminal, os.getpgrp())
         if self._terminal_modes is not None:

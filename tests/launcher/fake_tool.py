@@ -27,6 +27,17 @@ def report(**fields: object) -> None:
     os.replace(path + ".tmp", path)
 
 
+def _owns_controlling_tty() -> bool:
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    finally:
+        os.close(fd)
+
+
 def main() -> int:
     mode = os.environ.get("FAKE_TOOL_MODE", "exit")
     report(
@@ -37,6 +48,7 @@ def main() -> int:
         token=os.environ.get("ANTHROPIC_AUTH_TOKEN"),
         has_user_key="ANTHROPIC_API_KEY" in os.environ,
         tty_foreground=(os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()),
+        controlling_tty_foreground=_owns_controlling_tty(),
     )
     if mode == "exit":
         return int(os.environ.get("FAKE_TOOL_EXIT", "0"))
@@ -64,6 +76,17 @@ def main() -> int:
             same_group = subprocess.Popen(["sleep", "300"])
             own_session = subprocess.Popen(["sleep", "301"], start_new_session=True)
             report(grandchildren=[same_group.pid, own_session.pid])
+        report(ready=True)
+        time.sleep(300)
+        return 0
+    if mode == "orphan-maker":
+        # A grandchild whose parent exits at once: it is re-parented to cligate (subreaper).
+        middle = os.fork()
+        if middle == 0:
+            orphan = subprocess.Popen(["sleep", "0.2"], start_new_session=True)
+            report(orphan=orphan.pid)
+            os._exit(0)
+        os.waitpid(middle, 0)
         report(ready=True)
         time.sleep(300)
         return 0

@@ -268,3 +268,52 @@ def test_first_run_in_a_terminal_sets_up_a_provider_then_runs_the_tool(
     config = (launch_env.root / "config" / "config.toml").read_text()
     assert "[providers.deepseek]" in config and 'provider = "deepseek"' in config
     assert 'api_key = "env:DEEPSEEK_API_KEY"' in config
+
+
+def test_orphans_adopted_during_the_run_do_not_linger_as_zombies(launch_env: LaunchEnv) -> None:
+    launch_env.env["FAKE_TOOL_MODE"] = "orphan-maker"
+    process = subprocess.Popen(
+        launch_env.command("run", "claude"),
+        env=launch_env.env,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        report = launch_env.wait_report("ready")
+        orphan = int(report["orphan"])  # type: ignore[call-overload]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{orphan}"):
+            time.sleep(0.05)
+        # Exited and reaped by cligate while the tool still runs: no zombie entry remains.
+        assert not os.path.exists(f"/proc/{orphan}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_with_stdin_piped_the_tool_still_owns_the_terminal(launch_env: LaunchEnv) -> None:
+    """`echo x | cligate run claude` in a terminal: the tool may read /dev/tty directly."""
+    import pty
+
+    pid, master = pty.fork()
+    if pid == 0:
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"x\n")
+        os.close(write_end)
+        os.dup2(read_end, 0)
+        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
+    try:
+        report = launch_env.wait_report("controlling_tty_foreground")
+        assert report["tty_foreground"] is False  # stdin is the pipe
+        assert report["controlling_tty_foreground"] is True
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(master)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
