@@ -161,12 +161,13 @@ def config_edit() -> None:
     import os
     import shlex
     import subprocess
+    from pathlib import Path
 
     from cligate.config.editor import file_lock, validate_text
     from cligate.config.paths import config_file
     from cligate.config.store import write_private_file
 
-    path = config_file()
+    path = Path(os.path.realpath(config_file()))  # edit the file a symlink points to
     editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
     draft = path.with_name(f".{path.name}.edit.toml")
     try:

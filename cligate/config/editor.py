@@ -37,6 +37,7 @@ def editing(path: Path) -> Iterator[object]:
     if the file or the result is invalid."""
     import tomlkit
 
+    path = Path(os.path.realpath(path))  # a dotfile manager's symlink stays a symlink
     with file_lock(path):
         try:
             text = path.read_text(encoding="utf-8")
@@ -52,7 +53,10 @@ def editing(path: Path) -> Iterator[object]:
 
 def validate_text(path: Path, text: str) -> None:
     try:
-        settings_from_document(parse_toml_file(path, text.encode()), source=path)
+        from cligate.config.store import builtin_provider_names
+
+        document = parse_toml_file(path, text.encode())
+        settings_from_document(document, path, builtin_provider_names())
     except ConfigError as error:
         raise with_line(error, text) from None
 

@@ -17,7 +17,7 @@ The file is TOML a person can edit::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -359,8 +359,16 @@ def _parse_binding(tool: str, table: Any, source: Path | None) -> ToolBinding:
     )
 
 
-def settings_from_document(document: Mapping[str, Any], source: Path | None = None) -> Settings:
-    """Validate a parsed TOML document into ``Settings``; errors name the file and the key."""
+def settings_from_document(
+    document: Mapping[str, Any],
+    source: Path | None = None,
+    known_elsewhere: Collection[str] = (),
+) -> Settings:
+    """Validate a parsed TOML document into ``Settings``; errors name the file and the key.
+
+    ``known_elsewhere``: provider names a binding may use without this file defining them
+    (the built-in vendor providers).
+    """
     providers_table = document.get("providers", {})
     tools_table = document.get("tools", {})
     if not isinstance(providers_table, Mapping):
@@ -376,10 +384,11 @@ def settings_from_document(document: Mapping[str, Any], source: Path | None = No
         raise _fail(source, "aliases", "must be a table")
     aliases = {name: _string_list(aliases_table, name, "aliases", source) for name in aliases_table}
     for tool, binding in tools.items():
-        if binding.provider and binding.provider not in providers:
+        known = [*providers, *(n for n in known_elsewhere if n not in providers)]
+        if binding.provider and binding.provider not in known:
             raise _fail(
                 source,
                 f"tools.{tool}.provider",
-                f"no provider named '{binding.provider}' (known: {', '.join(providers) or 'none'})",
+                f"no provider named '{binding.provider}' (known: {', '.join(known) or 'none'})",
             )
     return Settings(providers=providers, tools=tools, source=source, aliases=aliases)

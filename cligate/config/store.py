@@ -20,7 +20,7 @@ def load_settings(path: Path, cache_dir: Path | None = None) -> Settings:
     if document is None:
         return Settings(source=path)
     try:
-        return settings_from_document(document, source=path)
+        return settings_from_document(document, path, builtin_provider_names(cache_dir))
     except ConfigError as error:
         from cligate.config.editor import with_line  # only on the error path
 
@@ -36,6 +36,10 @@ def builtin_settings(cache_dir: Path | None = None) -> Settings:
     if document is None:
         raise ConfigError(f"{BUILTIN_PROVIDERS} is missing from the installation")
     return settings_from_document(document, source=BUILTIN_PROVIDERS)
+
+
+def builtin_provider_names(cache_dir: Path | None = None) -> tuple[str, ...]:
+    return tuple(builtin_settings(cache_dir).providers)
 
 
 def load_effective_settings(path: Path, cache_dir: Path | None = None) -> Settings:

@@ -188,3 +188,19 @@ def test_add_with_a_proxy_and_more_keys(config_dir: Path) -> None:
 def test_add_records_the_models_named(config_dir: Path) -> None:
     assert run_app(["providers", "add", "groq", "--model", "m1", "--model", "m2"]) == 0
     assert written(config_dir)["providers"]["groq"]["models"] == ["m1", "m2"]  # type: ignore[index]
+
+
+def test_a_tool_can_be_bound_back_to_its_builtin_vendor(config_dir: Path) -> None:
+    assert run_app(["bind", "claude", "--provider", "anthropic", "--model", "claude-x"]) == 0
+    assert written(config_dir)["tools"]["claude"]["provider"] == "anthropic"  # type: ignore[index]
+    assert run_app(["bindings"]) == 0
+
+
+def test_a_symlinked_config_stays_a_symlink(config_dir: Path, tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "cligate.toml"
+    real.parent.mkdir()
+    real.write_text("# managed by my dotfiles\n")
+    (config_dir / "config.toml").symlink_to(real)
+    assert run_app(["bind", "claude", "--model", "m"]) == 0
+    assert (config_dir / "config.toml").is_symlink()
+    assert 'model = "m"' in real.read_text() and real.read_text().startswith("# managed")
