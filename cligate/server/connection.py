@@ -60,8 +60,8 @@ class ClientConnection:
         try:
             while await self._serve_one():
                 self._h11.start_next_cycle()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away or stalled (the timer aborted it); nothing to tell it
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            pass  # the client went away or stalled (a timer aborted it); nothing to tell it
         except Exception:  # a bug: never let it kill the server, never leave the client hanging
             logger.exception("cligate: connection failed")
         finally:
@@ -158,9 +158,12 @@ class ClientConnection:
     async def _write_response(self, response: OutgoingResponse) -> None:
         body = response.body
         headers = response.headers
-        if self._answering_head:
-            if not isinstance(body, bytes):
-                await _close_iterator(body)
+        if self._answering_head and not isinstance(body, bytes):
+            await _close_iterator(body)
+            if response.close is not None:
+                await response.close()
+            body = b""
+        elif self._answering_head:
             body = b""
         if isinstance(body, bytes):
             headers.append((b"content-length", str(len(body)).encode()))
@@ -175,13 +178,17 @@ class ClientConnection:
             self._writer.write(data + end)
             await self._drain()
             return
-        await self._write_stream(response.status, headers, body)
+        try:
+            await self._write_stream(response.status, headers, body)
+        finally:
+            if response.close is not None:
+                await response.close()
 
     async def _write_stream(
         self, status: int, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]
     ) -> None:
-        await self._send(h11.Response(status_code=status, headers=headers))
         try:
+            await self._send(h11.Response(status_code=status, headers=headers))
             async for chunk in chunks:
                 if chunk:
                     # Each chunk goes out as soon as it arrives: SSE is never buffered.

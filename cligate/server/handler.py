@@ -18,7 +18,14 @@ from cligate.protocols.error_shapes import error_body, stream_error_event
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
 from cligate.protocols.request_facts import estimated_input_tokens, has_images, wants_thinking
-from cligate.routing.plan import BACKGROUND_TIER, RequestFacts, RoutingError, Target, route
+from cligate.routing.plan import (
+    BACKGROUND_TIER,
+    RequestFacts,
+    RoutePlan,
+    RoutingError,
+    Target,
+    route,
+)
 from cligate.server.forwarding import (
     client_headers,
     content_length,
@@ -110,27 +117,39 @@ class GatewayHandler:
                 return error_response(protocol, 400, "cligate: 'model' must be a string")
             requested_model = model_value
         self._requests += 1
-        try:
-            plan = route(
-                context.settings,
-                context.binding,
-                context.tool_protocol,
-                self._facts(request, protocol, requested_model, parsed),
-                rotation=self._requests - 1,
-            )
-        except RoutingError as exc:
-            return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
+        if endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
+            # Not a model call (model lists, Gemini's other methods): no routing, and never a
+            # model rewrite (an embedding model must not become the chat model).
+            bound = context.settings.providers[context.binding.provider or ""]
+            plan = RoutePlan((Target(bound, requested_model),), ("not a model call",))
+        else:
+            try:
+                plan = route(
+                    context.settings,
+                    context.binding,
+                    context.tool_protocol,
+                    self._facts(request, protocol, requested_model, parsed),
+                    rotation=self._requests - 1,
+                )
+            except RoutingError as exc:
+                return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
         failures: list[str] = []
-        for index, target in enumerate(plan.targets):
-            last = index == len(plan.targets) - 1
+        ready: list[tuple[Target, ResolvedKey]] = []
+        for target in plan.targets:
+            keys = context.keys.get(target.provider.name)
+            if keys:
+                ready.append((target, keys[0]))
+            else:
+                api_key = target.provider.api_key
+                missing = api_key.describe() if api_key else "api_keys"
+                failures.append(
+                    f"provider '{target.provider.name}': its key ({missing}) is not set"
+                )
+        for index, (target, key) in enumerate(ready):
+            last = index == len(ready) - 1
             provider = target.provider
-            keys = context.keys.get(provider.name)
-            if not keys:
-                missing = provider.api_key.describe() if provider.api_key else "api_keys"
-                failures.append(f"provider '{provider.name}': its key ({missing}) is not set")
-                continue
             upstream_request = self._upstream_request(
-                request, endpoint, parsed, requested_model, target, keys[0]
+                request, endpoint, parsed, requested_model, target, key
             )
             try:
                 response = await self._upstream.send(upstream_request)
@@ -222,7 +241,7 @@ class GatewayHandler:
         headers = client_headers(response.headers)
         if is_event_stream(response.headers):
             events = self._relay_events(response, protocol, provider)
-            return OutgoingResponse(response.status, headers, events)
+            return OutgoingResponse(response.status, headers, events, response.aclose)
         length = content_length(response.headers)
         if length is not None and length <= BUFFERED_BODY_LIMIT:
             # A complete JSON body, not a stream: read it whole, so it leaves in one write
@@ -238,7 +257,7 @@ class GatewayHandler:
             return OutgoingResponse(response.status, headers, whole)
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
-        return OutgoingResponse(response.status, headers, response.chunks())
+        return OutgoingResponse(response.status, headers, response.chunks(), response.aclose)
 
     async def _relay_events(
         self, response: UpstreamResponse, protocol: WireProtocol, provider: ProviderSettings

@@ -36,6 +36,9 @@ class OutgoingResponse:
     headers: RawHeaders
     # A complete body, or chunks written to the client as they arrive (never buffered).
     body: bytes | AsyncIterator[bytes] = b""
+    # Releases what the body reads from (the provider's response), whatever happens to the
+    # client: closing a body generator that never started runs none of its clean-up.
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 Handler = Callable[[IncomingRequest], Awaitable[OutgoingResponse]]

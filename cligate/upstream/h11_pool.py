@@ -21,6 +21,8 @@ from cligate.upstream.tls import default_ssl_context
 from cligate.upstream.types import Origin, Timeouts, UpstreamRequest
 
 _READ_SIZE = 65536
+# How soon after sending a reused connection may die for the request to be retried.
+STALE_RETRY_WINDOW = 1.0
 
 
 class _Connection:
@@ -121,12 +123,20 @@ class H11Pool:
         origin = request.origin
         connection = self._take_idle(origin)
         if connection is not None:
+            sent_at = asyncio.get_running_loop().time()
             try:
                 return await self._exchange(origin, connection, request)
             except _StaleConnection:
-                # The provider closed an idle keep-alive connection before reading our request:
-                # nothing was processed, so one retry on a fresh connection is safe.
                 connection.close()
+                # The provider closed an idle keep-alive connection as we reused it: an
+                # immediate close means it never took the request, so one retry on a fresh
+                # connection is safe. A close after a while may follow work already done (a
+                # generation run twice): that is reported, not retried.
+                waited = asyncio.get_running_loop().time() - sent_at
+                if waited > STALE_RETRY_WINDOW:
+                    raise UpstreamProtocolError(
+                        f"{origin.url} closed the connection after {waited:.1f} s without answering"
+                    ) from None
         connection = await self._connect(origin)
         try:
             return await self._exchange(origin, connection, request)

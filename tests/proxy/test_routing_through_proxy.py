@@ -117,3 +117,51 @@ def test_a_target_without_its_key_is_skipped(
     with proxy_for(settings, ToolBinding(provider="two"), {"two": KEY}) as url:
         response = ask(url, "pool")
     assert response.status_code == 200 and first.requests == []
+
+
+def test_a_keyless_last_target_does_not_hide_the_first_ones_answer(
+    two_upstreams: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    first, second = two_upstreams
+    first.set_fault(HttpError(503, "first is overloaded"))
+    settings = Settings(
+        providers={
+            "one": anthropic_provider("one", first.base_url),
+            "two": anthropic_provider("two", second.base_url),
+        },
+        aliases={"pool": ("one:m1", "two:m2")},
+    )
+    with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY}) as url:  # two: no key
+        response = ask(url, "pool")
+    assert response.status_code == 503  # the provider's own answer, not a made-up 502
+    assert "first is overloaded" in json.dumps(response.json())
+    assert second.requests == []
+
+
+def test_calls_that_are_not_model_calls_keep_their_model(upstream_gemini: FakeUpstream) -> None:
+    from cligate.config.settings import AuthStyle as Auth
+
+    gemini = ProviderSettings(
+        "g", WireProtocol.GEMINI, upstream_gemini.base_url, auth=Auth.X_GOOG_API_KEY
+    )
+    context = RunContext(
+        "gemini",
+        WireProtocol.GEMINI,
+        Settings(providers={"g": gemini}),
+        ToolBinding(provider="g", model="chat-model"),
+        {"g": (ResolvedKey(KEY, None, "k"),)},
+        None,
+    )
+    with ProxyThread(context) as url:
+        httpx.post(
+            f"{url}/v1beta/models/embed-model:embedContent",
+            json={"content": {"parts": [{"text": "x"}]}},
+            headers={"x-goog-api-key": SECRET},
+        )
+    assert [r.path for r in upstream_gemini.requests] == ["/v1beta/models/embed-model:embedContent"]
+
+
+@pytest.fixture
+def upstream_gemini() -> Iterator[FakeUpstream]:
+    with FakeUpstream(api_key=KEY) as fake:
+        yield fake
