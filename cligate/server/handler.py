@@ -171,17 +171,18 @@ class GatewayHandler:
                 await response.aclose()
                 failures.append(f"provider '{provider.name}' answered {response.status}")
                 continue
-            logger.info(
-                "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)",
-                request.method,
-                request.path,
-                requested_model,
-                provider.name,
-                target.upstream_model,
-                response.status,
-                (time.perf_counter() - started) * 1000,
-                "; ".join(plan.reasons),
-            )
+            if logger.isEnabledFor(logging.INFO):  # the join below is not free
+                logger.info(
+                    "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)",
+                    request.method,
+                    request.path,
+                    requested_model,
+                    provider.name,
+                    target.upstream_model,
+                    response.status,
+                    (time.perf_counter() - started) * 1000,
+                    "; ".join(plan.reasons),
+                )
             return await self._answer(response, protocol, provider)
         return error_response(protocol, 502, _failed(failures))
 
