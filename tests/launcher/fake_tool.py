@@ -79,6 +79,10 @@ def main() -> int:
         report(ready=True)
         time.sleep(300)
         return 0
+    if mode == "sleep-then-exit":
+        report(ready=True)
+        time.sleep(float(os.environ.get("FAKE_TOOL_SECONDS", "1")))
+        return 0
     if mode == "orphan-maker":
         # A grandchild whose parent exits at once: it is re-parented to cligate (subreaper).
         middle = os.fork()

@@ -317,3 +317,38 @@ def test_with_stdin_piped_the_tool_still_owns_the_terminal(launch_env: LaunchEnv
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def test_ctrl_z_then_bg_leaves_the_terminal_with_the_shell(launch_env: LaunchEnv) -> None:
+    """In an interactive shell: Ctrl-Z suspends tool and cligate, `bg` resumes them in the
+    background, and when the tool ends the shell still owns the terminal."""
+    import pty
+    import shlex
+
+    launch_env.env["FAKE_TOOL_MODE"] = "sleep-then-exit"
+    launch_env.env["FAKE_TOOL_SECONDS"] = "2"
+    launch_env.env["PS1"] = "PROMPT$ "
+    launch_env.env["TERM"] = "dumb"
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"], launch_env.env)
+    try:
+        _read_until(master, b"PROMPT$ ")
+        command = " ".join(shlex.quote(part) for part in launch_env.command("run", "claude"))
+        os.write(master, command.encode() + b"\r")
+        launch_env.wait_report("ready")
+        os.write(master, b"\x1a")  # Ctrl-Z
+        _read_until(master, b"Stopped")
+        os.write(master, b"bg\r")
+        _read_until(master, b"PROMPT$ ")
+        time.sleep(3)  # the tool exits while in the background
+        os.write(master, b"echo STILL-HERE-$((40+2))\r")
+        seen = _read_until(master, b"STILL-HERE-42", timeout=10)
+        assert b"STILL-HERE-42" in seen
+    finally:
+        os.close(master)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
