@@ -352,3 +352,14 @@ def test_ctrl_z_then_bg_leaves_the_terminal_with_the_shell(launch_env: LaunchEnv
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def test_the_verbose_log_never_holds_a_key_or_the_secret(launch_env: LaunchEnv) -> None:
+    launch_env.env["FAKE_TOOL_MODE"] = "request"
+    assert launch_env.run("run", "--verbose", "claude").returncode == 0
+    secret = str(launch_env.report()["token"])
+    log = launch_env.root / "config" / "state" / "cligate.log"
+    text = log.read_text()
+    assert "POST /v1/messages" in text and "fake" in text  # it did log the request
+    assert UPSTREAM_KEY not in text and secret not in text
+    assert "the-users-own-key" not in text
