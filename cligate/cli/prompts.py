@@ -26,8 +26,15 @@ class Prompter:
     @staticmethod
     def _answer(value: T | None) -> T:
         if value is None:  # questionary returns None on Ctrl-C
-            raise SetupCancelled("setup cancelled; nothing was changed")
+            raise SetupCancelled("setup cancelled")
         return value
+
+    @staticmethod
+    def _ask(question: Any) -> Any:
+        try:
+            return question.ask()
+        except EOFError:  # Ctrl-D
+            raise SetupCancelled("setup cancelled") from None
 
     def select(self, message: str, choices: Sequence[tuple[str, T]], default: T | None = None) -> T:
         import questionary
@@ -43,7 +50,7 @@ class Prompter:
             use_jk_keys=False,
             **self._io,
         )
-        return self._answer(question.ask())  # type: ignore[no-any-return]
+        return self._answer(self._ask(question))  # type: ignore[no-any-return]
 
     def text(
         self, message: str, default: str = "", validate: Callable[[str], bool | str] | None = None
@@ -51,14 +58,16 @@ class Prompter:
         import questionary
 
         question = questionary.text(message, default=default, validate=validate, **self._io)
-        return str(self._answer(question.ask()))
+        return str(self._answer(self._ask(question)))
 
     def secret(self, message: str) -> str:
         import questionary
 
-        return str(self._answer(questionary.password(message, **self._io).ask()))
+        return str(self._answer(self._ask(questionary.password(message, **self._io))))
 
     def confirm(self, message: str, default: bool = True) -> bool:
         import questionary
 
-        return bool(self._answer(questionary.confirm(message, default=default, **self._io).ask()))
+        return bool(
+            self._answer(self._ask(questionary.confirm(message, default=default, **self._io)))
+        )

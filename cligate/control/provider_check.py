@@ -10,7 +10,7 @@ from typing import Any
 
 from cligate.config.settings import ProviderSettings
 from cligate.protocols.kinds import WireProtocol
-from cligate.server.forwarding import auth_headers, upstream_url
+from cligate.server.forwarding import upstream_url
 
 
 class CheckResult(StrEnum):
@@ -39,9 +39,10 @@ def probe_request(provider: ProviderSettings, model: str) -> tuple[str, dict[str
             "messages": [{"role": "user", "content": ping}],
         }
     if provider.protocol is WireProtocol.OPENAI_CHAT:
+        # No token limit: some models refuse max_tokens, others max_completion_tokens, and
+        # the answer to this prompt is a word.
         return "/v1/chat/completions", {
             "model": model,
-            "max_tokens": 8,
             "messages": [{"role": "user", "content": ping}],
         }
     if provider.protocol is WireProtocol.OPENAI_RESPONSES:
@@ -69,15 +70,24 @@ def classify_answer(status: int, body: Any, model: str) -> CheckOutcome:
     """Name the kind of problem from the provider's status and error body."""
     if 200 <= status < 300:
         return CheckOutcome(CheckResult.OK, "the provider answered", status)
+    if not isinstance(body, dict):
+        return CheckOutcome(
+            CheckResult.PROVIDER,
+            f"the provider answered {status} without a JSON error; is the base URL right?",
+            status,
+        )
     text = _error_text(body)
     lowered = text.lower()
-    if status in (401, 403) and "model" not in lowered:
+    key_words = ("api key", "api_key", "apikey", "unauthorized", "authentication", "x-api-key")
+    refused = status in (401, 403) and "model" not in lowered
+    # Gemini answers a bad key with 400 "API key not valid" (reason API_KEY_INVALID).
+    if refused or (status in (400, 401, 403) and any(w in lowered for w in key_words)):
         return CheckOutcome(CheckResult.AUTH, f"the key was refused ({status}): {text}", status)
-    # 404, or a 400/403/422 whose message is about the model (providers differ here).
-    about_model = "model" in lowered and any(
-        word in lowered for word in ("not found", "does not exist", "unknown", "invalid", "model")
-    )
-    if status == 404 or (status in (400, 403, 422) and about_model):
+    # 404, or a 400/403/422 whose message says the model is unknown (providers differ here).
+    unknown = ("not found", "does not exist", "unknown", "invalid model", "not supported")
+    if status == 404 or (
+        status in (400, 403, 422) and "model" in lowered and any(w in lowered for w in unknown)
+    ):
         return CheckOutcome(
             CheckResult.MODEL, f"model '{model}' is not available ({status}): {text}", status
         )
@@ -89,15 +99,20 @@ def check_provider(
 ) -> CheckOutcome:
     import httpx
 
+    from cligate.control.model_discovery import request_headers
+    from cligate.errors import UpstreamError
+
     path, body = probe_request(provider, model)
     url = upstream_url(provider, path, "")
-    headers = {k.decode(): v.decode() for k, v in auth_headers(provider.auth, key)}
-    headers.update(dict(provider.headers))
-    if provider.protocol is WireProtocol.ANTHROPIC:
-        headers.setdefault("anthropic-version", "2023-06-01")
+    try:
+        headers = request_headers(provider, key)
+    except UpstreamError as error:
+        return CheckOutcome(CheckResult.AUTH, error.message)
     started = time.perf_counter()
     try:
-        response = httpx.post(url, json=body, headers=headers, timeout=timeout)
+        response = httpx.post(
+            url, json=body, headers=headers, timeout=timeout, proxy=provider.proxy
+        )
     except httpx.TimeoutException:
         return CheckOutcome(CheckResult.NETWORK, f"no answer from {url} within {timeout:g} s")
     except httpx.HTTPError as exc:

@@ -103,6 +103,8 @@ TOOLS: dict[str, ToolSpec] = {
             "features.apps=false",
         ),
         model_args=("-c", "model={model_quoted}"),
+        # The vendor's own credentials and URL: they must not compete with ours or be seen.
+        unset_env=("OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"),
         tier_keywords=("mini", "nano"),
     ),
     "gemini": ToolSpec(

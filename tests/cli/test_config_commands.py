@@ -58,4 +58,4 @@ def test_show_masks_keys(config_dir: Path, capsys: pytest.CaptureFixture[str]) -
     (config_dir / "config.toml").write_text(GOOD + 'api_key = "sk-secret-value-123456"\n')
     assert run_app(["config", "show"]) == 0
     out = capsys.readouterr().out
-    assert "sk-secret-value-123456" not in out and "sk-s…3456" in out
+    assert "sk-secret-value-123456" not in out and "…3456" in out

@@ -90,6 +90,24 @@ def test_a_missing_key_variable_is_named(
         (400, {"error": {"message": "max_tokens too large"}}, CheckResult.PROVIDER),
         (429, {"error": {"message": "rate limited"}}, CheckResult.PROVIDER),
         (500, "upstream exploded", CheckResult.PROVIDER),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+            CheckResult.AUTH,
+        ),
+        (404, "<html>Not Found</html>", CheckResult.PROVIDER),  # a wrong base URL, not a model
+        (
+            400,
+            {"error": {"message": "Unsupported parameter: 'max_tokens' with this model"}},
+            CheckResult.PROVIDER,
+        ),
+        (429, {"error": {"message": "quota exceeded for this API key"}}, CheckResult.PROVIDER),
     ],
 )
 def test_classification_table(status: int, body: object, expected: CheckResult) -> None:
@@ -138,3 +156,22 @@ def test_test_uses_the_providers_own_model_when_none_is_named(
     monkeypatch.setenv("P_KEY", KEY)
     assert run_app(["providers", "test", "p"]) == 0
     assert upstream.requests[-1].json["model"] == "picked-model"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "body", "expected"),
+    [
+        ("anthropic", {"data": [], "has_more": True, "last_id": "m20"}, {"after_id": "m20"}),
+        ("anthropic", {"data": [], "has_more": False, "last_id": "m20"}, None),
+        ("gemini", {"models": [], "nextPageToken": "tok"}, {"pageToken": "tok"}),
+        ("gemini", {"models": []}, None),
+        ("openai-chat", {"object": "list", "data": []}, None),
+    ],
+)
+def test_listings_are_followed_page_by_page(
+    protocol: str, body: dict[str, object], expected: object
+) -> None:
+    from cligate.control.model_discovery import next_page
+    from cligate.protocols.kinds import WireProtocol
+
+    assert next_page(WireProtocol(protocol), body) == expected

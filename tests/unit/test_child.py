@@ -86,3 +86,9 @@ def test_binding_tiers_reach_claudes_model_picker() -> None:
     assert env["ANTHROPIC_SMALL_FAST_MODEL"] == "tiny"
     assert "ANTHROPIC_DEFAULT_SONNET_MODEL" not in env  # no tier: the tool's own default
     assert "ANTHROPIC_MODEL" not in env
+
+
+def test_codex_does_not_see_the_users_openai_credentials() -> None:
+    user = {"OPENAI_API_KEY": "sk-real", "CODEX_API_KEY": "c", "OPENAI_BASE_URL": "https://x"}
+    env = build_child(TOOLS["codex"], "codex", [], VALUES, user).env
+    assert not {"OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"} & set(env)
