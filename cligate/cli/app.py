@@ -174,7 +174,14 @@ def config_edit() -> None:
         with file_lock(path):
             original = path.read_text(encoding="utf-8") if path.exists() else ""
             write_private_file(draft, original)
-            if subprocess.run([*editor, str(draft)], check=False).returncode != 0:
+            try:
+                status = subprocess.run([*editor, str(draft)], check=False).returncode
+            except OSError as exc:
+                draft.unlink()
+                raise ConfigError(
+                    f"cannot start the editor {editor[0]!r}: {exc.strerror}"
+                ) from None
+            if status != 0:
                 raise ConfigError(f"the editor failed; your draft is kept at {draft}")
             edited = draft.read_text(encoding="utf-8")
             if edited == original:

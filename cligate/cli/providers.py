@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cligate.cli.common import fail
-from cligate.config.settings import Settings
+from cligate.config.settings import Settings, mask_key
 
 if TYPE_CHECKING:
     from cligate.cli.setup_flow import Asks
@@ -77,6 +77,22 @@ def add(
             known = ", ".join(p.value for p in WireProtocol)
             raise UsageError(f"--protocol '{protocol}' is not one of {known}") from None
         if preset is None:
+            flags = (
+                protocol,
+                base_url,
+                param,
+                api_key_env,
+                api_key_stdin,
+                alias,
+                header,
+                prefix,
+                exclude,
+                proxy,
+                extra_key_env,
+                model,
+            )
+            if any(flags):
+                raise UsageError("these options need a PRESET: cligate providers add PRESET …")
             if not interactive():
                 raise UsageError("which preset? e.g. cligate providers add qwen (see: presets)")
             provider_name, table = _ask_and_add(name, replace)
@@ -161,9 +177,11 @@ def show(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> N
     print(f"base_url:  {provider.base_url}")
     print(f"auth:      {provider.auth.value}")
     print(f"key:       {provider.api_key.describe() if provider.api_key else '(none)'}")
-    for label, pairs in (("alias", provider.aliases), ("header", provider.headers)):
-        for key, value in pairs:
-            print(f"{label}:     {key} = {value}")
+    for key, value in provider.aliases:
+        print(f"alias:     {key} = {value}")
+    for key, value in provider.headers:
+        # Headers often carry credentials of their own: never shown in full.
+        print(f"header:    {key} = {mask_key(value)}")
     for pattern in provider.exclude:
         print(f"exclude:   {pattern}")
     if provider.slug_passthrough:
@@ -175,14 +193,17 @@ def remove(name: Annotated[str, typer.Argument(help="The provider's name.")]) ->
     """Remove a provider from the config file (bindings that used it are unbound)."""
     from cligate.config.editor import editing
     from cligate.config.paths import config_file
-    from cligate.config.provider_entries import remove_provider
+    from cligate.config.provider_entries import references_to, remove_provider
 
     try:
         with editing(config_file()) as document:
             unbound = remove_provider(document, name)  # type: ignore[arg-type]
+            dangling = references_to(document, name)  # type: ignore[arg-type]
     except CligateError as error:
         raise fail(error) from None
     print(f"cligate: removed provider '{name}'")
+    for place in dangling:
+        print(f"cligate: {place} still names '{name}:…'; change it (cligate config edit)")
     for tool in unbound:
         print(f"cligate: {tool} is no longer bound to it (cligate bind {tool} --provider …)")
 

@@ -62,7 +62,9 @@ def parse_run_arguments(argv: list[str]) -> RunArguments:
                 index += 1
             else:
                 raise UsageError(f"{name} needs a value")
-            setattr(parsed, _VALUE_OPTIONS[name], value)
+            if not value.strip():
+                raise UsageError(f"{name} needs a value, not an empty one")
+            setattr(parsed, _VALUE_OPTIONS[name], value.strip())
         elif arg == "--verbose":
             parsed.verbose = True
         elif parsed.tool is None:

@@ -21,8 +21,11 @@ def file_lock(path: Path) -> Iterator[None]:
     """An exclusive advisory lock beside ``path`` (held across read, change and write)."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"{path.parent}: cannot be written ({exc.strerror})") from exc
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
@@ -43,6 +46,10 @@ def editing(path: Path) -> Iterator[object]:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = ""
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
         parse_toml_file(path, text.encode())  # the same syntax errors as a load gives
         document = tomlkit.parse(text)
         yield document

@@ -86,10 +86,12 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
         "base_url": base_url,
         "auth": endpoint.auth.value,
     }
-    if request.key_literal and request.key_env:
+    if request.key_literal is not None and request.key_env:
         raise UsageError("give the key either from the environment or on stdin, not both")
-    if request.key_literal:
-        table["api_key"] = request.key_literal
+    if request.key_literal is not None:
+        if not request.key_literal.strip():
+            raise UsageError("the key is empty")
+        table["api_key"] = request.key_literal.strip()
     else:
         key_env = request.key_env or preset.key_env
         if key_env:
@@ -111,8 +113,10 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
             table["proxy"] = validate_base_url(request.proxy)
         except ValueError as exc:
             raise UsageError(f"--proxy: {exc}") from None
+    if any(not model.strip() for model in request.models):
+        raise UsageError("a model id cannot be empty")
     if request.models:
-        table["models"] = list(request.models)
+        table["models"] = [model.strip() for model in request.models]
     if request.extra_key_envs:
         for variable in request.extra_key_envs:
             if not _ENV_VAR.fullmatch(variable):
@@ -157,12 +161,19 @@ def edit_provider(document: MutableMapping[str, Any], name: str, edit: ProviderE
     if edit.prefix:
         table["prefix"] = edit.prefix
     for key, values in (("aliases", edit.aliases), ("headers", edit.headers)):
-        if values:
-            merged = dict(table.get(key, {}))
-            merged.update(values)
-            table[key] = merged
+        if not values:
+            continue
+        existing = table.get(key)
+        if existing is None:
+            table[key] = dict(values)
+        else:  # in place: the user's layout and comments stay
+            for name, value in values.items():
+                existing[name] = value
     if edit.exclude:
-        table["exclude"] = sorted({*table.get("exclude", []), *edit.exclude})
+        patterns = table.setdefault("exclude", [])
+        for pattern in edit.exclude:
+            if pattern not in patterns:
+                patterns.append(pattern)
 
 
 def add_provider(
@@ -189,6 +200,25 @@ def remove_provider(document: MutableMapping[str, Any], name: str) -> list[str]:
             del binding["provider"]
             unbound.append(tool)
     return unbound
+
+
+def references_to(document: Mapping[str, Any], name: str) -> list[str]:
+    """Where the config still names ``name:…`` as a target (aliases, tiers, fallbacks,
+    scenarios): those targets fail until they are changed."""
+    prefix = f"{name}:"
+    found: list[str] = []
+    for alias, targets in document.get("aliases", {}).items():
+        listed = [targets] if isinstance(targets, str) else list(targets)
+        found += [f"aliases.{alias}" for t in listed if str(t).startswith(prefix)]
+    for tool, binding in document.get("tools", {}).items():
+        for key in ("tiers", "scenarios"):
+            for entry, target in dict(binding.get(key, {})).items():
+                if isinstance(target, str) and target.startswith(prefix):
+                    found.append(f"tools.{tool}.{key}.{entry}")
+        found += [
+            f"tools.{tool}.fallbacks" for t in binding.get("fallbacks", []) if t.startswith(prefix)
+        ]
+    return found
 
 
 def set_binding(

@@ -59,3 +59,13 @@ def test_show_masks_keys(config_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert run_app(["config", "show"]) == 0
     out = capsys.readouterr().out
     assert "sk-secret-value-123456" not in out and "…3456" in out
+
+
+def test_edit_with_a_missing_editor_is_a_clear_error(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EDITOR", "no-such-editor-anywhere")
+    monkeypatch.delenv("VISUAL", raising=False)
+    assert run_app(["config", "edit"]) == 2
+    assert "cannot start the editor" in capsys.readouterr().err
+    assert not list(config_dir.glob(".*.edit.toml"))

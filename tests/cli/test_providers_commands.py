@@ -204,3 +204,72 @@ def test_a_symlinked_config_stays_a_symlink(config_dir: Path, tmp_path: Path) ->
     assert run_app(["bind", "claude", "--model", "m"]) == 0
     assert (config_dir / "config.toml").is_symlink()
     assert 'model = "m"' in real.read_text() and real.read_text().startswith("# managed")
+
+
+def test_show_masks_header_values(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_app(["providers", "add", "groq", "--header", "X-Auth=topsecret-header-value-1"]) == 0
+    capsys.readouterr()
+    assert run_app(["providers", "show", "groq"]) == 0
+    out = capsys.readouterr().out
+    assert "topsecret" not in out and "X-Auth" in out
+
+
+def test_remove_names_targets_that_still_point_at_the_provider(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(["providers", "add", "deepseek", "--protocol", "anthropic"]) == 0
+    assert (
+        run_app(
+            [
+                "bind",
+                "claude",
+                "--tier",
+                "haiku=deepseek:deepseek-flash",
+                "--fallback",
+                "deepseek:deepseek-v4-pro",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert run_app(["providers", "remove", "deepseek"]) == 0
+    out = capsys.readouterr().out
+    assert "tools.claude.tiers.haiku still names 'deepseek:…'" in out
+    assert "tools.claude.fallbacks still names 'deepseek:…'" in out
+
+
+def test_edit_updates_inline_tables_in_place(config_dir: Path) -> None:
+    (config_dir / "config.toml").write_text(
+        '[providers.p]\nprotocol = "anthropic"\nbase_url = "https://a"\n'
+        'aliases = { old = "m0" }  # my aliases\nexclude = ["b*", "a*"]\n'
+    )
+    assert run_app(["providers", "edit", "p", "--alias", "new=m1", "--exclude", "c*"]) == 0
+    text = (config_dir / "config.toml").read_text()
+    assert "# my aliases" in text
+    table = tomllib.loads(text)["providers"]["p"]
+    assert table["aliases"] == {"old": "m0", "new": "m1"}
+    assert table["exclude"] == ["b*", "a*", "c*"]  # the user's order kept
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["providers", "add", "groq", "--model", " "], "model id cannot be empty"),
+        (["providers", "add", "--protocol", "anthropic"], "need a PRESET"),
+    ],
+)
+def test_more_bad_input(
+    config_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert run_app(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unwritable_config_place_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("CLIGATE_CONFIG_DIR", str(blocker / "cfg"))
+    assert run_app(["bind", "claude", "--model", "m"]) == 2
+    assert "cannot be written" in capsys.readouterr().err

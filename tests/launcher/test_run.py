@@ -363,3 +363,9 @@ def test_the_verbose_log_never_holds_a_key_or_the_secret(launch_env: LaunchEnv) 
     assert "POST /v1/messages" in text and "fake" in text  # it did log the request
     assert UPSTREAM_KEY not in text and secret not in text
     assert "the-users-own-key" not in text
+
+
+@pytest.mark.parametrize("option", ["--provider=", "--model=", "--model= "])
+def test_empty_option_values_are_refused(launch_env: LaunchEnv, option: str) -> None:
+    result = launch_env.run("run", option, "claude")
+    assert result.returncode == 2 and "needs a value" in result.stderr
