@@ -116,7 +116,7 @@ def ask_binding(asks: Asks, settings: Settings, tool: ToolSpec) -> BindingAnswer
         for p in providers
     ]
     provider = asks.select(f"Which provider should {tool.name} use?", choices)
-    model = asks.text("Default model (empty: the tool's own choice):").strip() or None
+    model = asks.text("Default model (empty: leave it as it is):").strip() or None
     tiers: dict[str, str] = {}
     for keyword in tool.tier_keywords:
         answer = asks.text(f"Model for '{keyword}' requests (empty: keep):").strip()
