@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -119,3 +121,56 @@ def port_open(url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def in_terminal(
+    argv: list[str], env: dict[str, str], piped_stdin: bytes | None = None
+) -> Iterator[tuple[int, int]]:
+    """Run ``argv`` as a session whose controlling terminal is a new pty; yield (pid, the
+    pty's master end). With ``piped_stdin`` its stdin is a pipe holding those bytes instead.
+    The process is killed and reaped on the way out."""
+    import pty
+
+    pid, master = pty.fork()
+    if pid == 0:
+        if piped_stdin is not None:
+            read_end, write_end = os.pipe()
+            os.write(write_end, piped_stdin)
+            os.close(write_end)
+            os.dup2(read_end, 0)
+        os.execve(argv[0], argv, env)
+    try:
+        yield pid, master
+    finally:
+        os.close(master)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def exit_code(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def read_until(master: int, marker: bytes, timeout: float = 20.0) -> bytes:
+    """What the terminal shows until ``marker`` appears (an AssertionError if it never does)."""
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            shown = seen.decode(errors="replace")
+            raise AssertionError(f"never saw {marker!r}; the terminal showed:\n{shown}")
+        ready, _, _ = select.select([master], [], [], remaining)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    return seen

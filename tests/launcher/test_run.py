@@ -10,7 +10,15 @@ import time
 
 import pytest
 
-from tests.launcher.conftest import UPSTREAM_KEY, LaunchEnv, pid_alive, port_open
+from tests.launcher.conftest import (
+    UPSTREAM_KEY,
+    LaunchEnv,
+    exit_code,
+    in_terminal,
+    pid_alive,
+    port_open,
+    read_until,
+)
 
 
 def test_exit_code_and_arguments_pass_through(launch_env: LaunchEnv) -> None:
@@ -91,27 +99,14 @@ def test_a_signal_to_cligate_ends_tool_proxy_and_every_descendant(
 
 def test_keyboard_ctrl_c_reaches_the_tool_exactly_once(launch_env: LaunchEnv) -> None:
     """In a terminal the tool owns the foreground: one Ctrl-C is one SIGINT, not two."""
-    import pty
-
     launch_env.env["FAKE_TOOL_MODE"] = "count-sigint"
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a session whose controlling terminal is the pty
-        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
-    try:
+    with in_terminal(launch_env.command("run", "claude"), launch_env.env) as (pid, master):
         report = launch_env.wait_report("ready")
         assert report["tty_foreground"] is True
         os.write(master, b"\x03")  # Ctrl-C typed at the keyboard
         report = launch_env.wait_report("sigints")
         assert report["sigints"] == 1
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        assert exit_code(pid) == 0
 
 
 def test_upstream_unreachable_is_an_error_in_the_tools_protocol(launch_env: LaunchEnv) -> None:
@@ -207,63 +202,30 @@ def test_first_run_without_any_key_prints_the_commands_to_set_up(
     assert f'provider = "{preset}"' in (launch_env.root / "config" / "config.toml").read_text()
 
 
-def _read_until(master: int, marker: bytes, timeout: float = 20.0) -> bytes:
-    import select
-
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(
-                f"never saw {marker!r}; the terminal showed:\n{seen.decode(errors='replace')}"
-            )
-        ready, _, _ = select.select([master], [], [], remaining)
-        if ready:
-            try:
-                seen += os.read(master, 65536)
-            except OSError:
-                break
-    return seen
-
-
 def test_first_run_in_a_terminal_sets_up_a_provider_then_runs_the_tool(
     launch_env: LaunchEnv,
 ) -> None:
     """The real terminal program: questions answered by keystrokes, then the tool starts."""
-    import pty
-
     launch_env.write_config("")
     for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"):
         launch_env.env.pop(name, None)
     launch_env.env["DEEPSEEK_API_KEY"] = "ds-key"
     launch_env.env["TERM"] = "xterm"
-    pid, master = pty.fork()
-    if pid == 0:
-        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
-    try:
-        _read_until(master, b"Set up a provider for claude now?")
+    with in_terminal(launch_env.command("run", "claude"), launch_env.env) as (pid, master):
+        read_until(master, b"Set up a provider for claude now?")
         os.write(master, b"y")
-        _read_until(master, b"Which provider?")
+        read_until(master, b"Which provider?")
         os.write(master, b"deepseek")
         time.sleep(0.3)
         os.write(master, b"\r")
-        _read_until(master, b"Where is the API key?")
+        read_until(master, b"Where is the API key?")
         os.write(master, b"\r")  # from $DEEPSEEK_API_KEY
-        _read_until(master, b"Which model will you use most?")
+        read_until(master, b"Which model will you use most?")
         os.write(master, b"\r")
-        _read_until(master, b"Name for this provider")
+        read_until(master, b"Name for this provider")
         os.write(master, b"\r")
-        _read_until(master, b"now uses provider 'deepseek'")
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        read_until(master, b"now uses provider 'deepseek'")
+        assert exit_code(pid) == 0
     assert launch_env.report()["pid"]  # the tool ran after the setup
     config = (launch_env.root / "config" / "config.toml").read_text()
     assert "[providers.deepseek]" in config and 'provider = "deepseek"' in config
@@ -295,63 +257,37 @@ def test_orphans_adopted_during_the_run_do_not_linger_as_zombies(launch_env: Lau
 
 def test_with_stdin_piped_the_tool_still_owns_the_terminal(launch_env: LaunchEnv) -> None:
     """`echo x | cligate run claude` in a terminal: the tool may read /dev/tty directly."""
-    import pty
-
-    pid, master = pty.fork()
-    if pid == 0:
-        read_end, write_end = os.pipe()
-        os.write(write_end, b"x\n")
-        os.close(write_end)
-        os.dup2(read_end, 0)
-        os.execve(launch_env.command()[0], launch_env.command("run", "claude"), launch_env.env)
-    try:
+    argv = launch_env.command("run", "claude")
+    with in_terminal(argv, launch_env.env, piped_stdin=b"x\n") as (pid, _):
         report = launch_env.wait_report("controlling_tty_foreground")
         assert report["tty_foreground"] is False  # stdin is the pipe
         assert report["controlling_tty_foreground"] is True
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        assert exit_code(pid) == 0
 
 
 def test_ctrl_z_then_bg_leaves_the_terminal_with_the_shell(launch_env: LaunchEnv) -> None:
     """In an interactive shell: Ctrl-Z suspends tool and cligate, `bg` resumes them in the
     background, and when the tool ends the shell still owns the terminal."""
-    import pty
     import shlex
 
     launch_env.env["FAKE_TOOL_MODE"] = "sleep-then-exit"
     launch_env.env["FAKE_TOOL_SECONDS"] = "2"
     launch_env.env["PS1"] = "PROMPT$ "
     launch_env.env["TERM"] = "dumb"
-    pid, master = pty.fork()
-    if pid == 0:
-        os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"], launch_env.env)
-    try:
-        _read_until(master, b"PROMPT$ ")
+    bash = ["/bin/bash", "--norc", "--noprofile", "-i"]
+    with in_terminal(bash, launch_env.env) as (_, master):
+        read_until(master, b"PROMPT$ ")
         command = " ".join(shlex.quote(part) for part in launch_env.command("run", "claude"))
         os.write(master, command.encode() + b"\r")
         launch_env.wait_report("ready")
         os.write(master, b"\x1a")  # Ctrl-Z
-        _read_until(master, b"Stopped")
+        read_until(master, b"Stopped")
         os.write(master, b"bg\r")
-        _read_until(master, b"PROMPT$ ")
+        read_until(master, b"PROMPT$ ")
         time.sleep(3)  # the tool exits while in the background
         os.write(master, b"echo STILL-HERE-$((40+2))\r")
-        seen = _read_until(master, b"STILL-HERE-42", timeout=10)
+        seen = read_until(master, b"STILL-HERE-42", timeout=10)
         assert b"STILL-HERE-42" in seen
-    finally:
-        os.close(master)
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
 
 
 def test_the_verbose_log_never_holds_a_key_or_the_secret(launch_env: LaunchEnv) -> None:
