@@ -5,11 +5,37 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from cligate.upstream.selector import UpstreamSelector, needs_http_proxy
 from cligate.upstream.types import Origin, UpstreamRequest
+
+
+def one_shot_proxy() -> tuple[str, list[bytes], Callable[[], None]]:
+    """An HTTP proxy for one request: it records the request line and answers 200 "ok".
+    Returns its URL, the lines seen, and how to stop it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(65536)
+            seen.append(head.split(b"\r\n")[0])
+            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        thread.join(5)
+        listener.close()
+
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", seen, stop
 
 
 @pytest.mark.parametrize(
@@ -39,21 +65,7 @@ def test_which_origins_go_through_the_proxy(
 
 def test_a_request_for_a_proxied_origin_reaches_the_proxy() -> None:
     """A one-shot HTTP proxy records the request line it gets and answers 200."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    seen: list[bytes] = []
-
-    def serve_once() -> None:
-        connection, _ = listener.accept()
-        with connection:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += connection.recv(65536)
-            seen.append(head.split(b"\r\n")[0])
-            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-
-    thread = threading.Thread(target=serve_once, daemon=True)
-    thread.start()
-    proxy_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    proxy_url, seen, stop = one_shot_proxy()
 
     async def scenario() -> tuple[int, bytes]:
         selector = UpstreamSelector(proxies={"http": proxy_url})
@@ -68,29 +80,14 @@ def test_a_request_for_a_proxied_origin_reaches_the_proxy() -> None:
             await selector.aclose()
 
     status, body = asyncio.run(scenario())
-    thread.join(5)
-    listener.close()
+    stop()
     assert (status, body) == (200, b"ok")
     assert seen == [b"POST http://provider.invalid/v1/messages HTTP/1.1"]
 
 
 def test_a_providers_own_proxy_is_used_without_any_environment() -> None:
     """``proxy = …`` on a provider (or a key) sends its traffic through that proxy."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    seen: list[bytes] = []
-
-    def serve_once() -> None:
-        connection, _ = listener.accept()
-        with connection:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += connection.recv(65536)
-            seen.append(head.split(b"\r\n")[0])
-            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-
-    thread = threading.Thread(target=serve_once, daemon=True)
-    thread.start()
-    proxy_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    proxy_url, seen, stop = one_shot_proxy()
 
     async def scenario() -> int:
         selector = UpstreamSelector(proxies={})  # nothing in the environment
@@ -105,6 +102,5 @@ def test_a_providers_own_proxy_is_used_without_any_environment() -> None:
             await selector.aclose()
 
     assert asyncio.run(scenario()) == 200
-    thread.join(5)
-    listener.close()
+    stop()
     assert seen == [b"POST http://provider.invalid/v1/x HTTP/1.1"]
