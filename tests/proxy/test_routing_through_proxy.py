@@ -43,6 +43,17 @@ def two_upstreams() -> Iterator[tuple[FakeUpstream, FakeUpstream]]:
         yield first, second
 
 
+def pool_of(first: FakeUpstream, second: FakeUpstream) -> Settings:
+    """Providers "one" and "two" on the two fakes, and the alias "pool" for one:m1, two:m2."""
+    return Settings(
+        providers={
+            "one": anthropic_provider("one", first.base_url),
+            "two": anthropic_provider("two", second.base_url),
+        },
+        aliases={"pool": ("one:m1", "two:m2")},
+    )
+
+
 def ask(url: str, model: str) -> httpx.Response:
     body = {"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
     return httpx.post(f"{url}/v1/messages", json=body, headers={"x-api-key": SECRET}, timeout=10)
@@ -66,13 +77,7 @@ def test_a_pool_fails_over_before_the_first_byte(
 ) -> None:
     first, second = two_upstreams
     first.set_fault(HttpError(503, "first is overloaded"))
-    settings = Settings(
-        providers={
-            "one": anthropic_provider("one", first.base_url),
-            "two": anthropic_provider("two", second.base_url),
-        },
-        aliases={"pool": ("one:m1", "two:m2")},
-    )
+    settings = pool_of(first, second)
     with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
         response = ask(url, "pool")
     assert response.status_code == 200
@@ -87,13 +92,7 @@ def test_when_every_target_fails_the_last_answer_is_passed_on(
     first, second = two_upstreams
     first.set_fault(HttpError(503, "first is overloaded"))
     second.set_fault(HttpError(503, "second is overloaded"))
-    settings = Settings(
-        providers={
-            "one": anthropic_provider("one", first.base_url),
-            "two": anthropic_provider("two", second.base_url),
-        },
-        aliases={"pool": ("one:m1", "two:m2")},
-    )
+    settings = pool_of(first, second)
     with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY, "two": KEY}) as url:
         response = ask(url, "pool")
     # The last target's own answer is passed on unchanged, after the first failed over.
@@ -124,13 +123,7 @@ def test_a_keyless_last_target_does_not_hide_the_first_ones_answer(
 ) -> None:
     first, second = two_upstreams
     first.set_fault(HttpError(503, "first is overloaded"))
-    settings = Settings(
-        providers={
-            "one": anthropic_provider("one", first.base_url),
-            "two": anthropic_provider("two", second.base_url),
-        },
-        aliases={"pool": ("one:m1", "two:m2")},
-    )
+    settings = pool_of(first, second)
     with proxy_for(settings, ToolBinding(provider="one"), {"one": KEY}) as url:  # two: no key
         response = ask(url, "pool")
     assert response.status_code == 503  # the provider's own answer, not a made-up 502
