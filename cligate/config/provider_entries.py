@@ -40,6 +40,19 @@ class ProviderRequest:
     models: Sequence[str] = ()
 
 
+def _checked_url(url: str, flag: str) -> str:
+    try:
+        return validate_base_url(url)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+def _checked_env_var(name: str) -> str:
+    if not _ENV_VAR.fullmatch(name):
+        raise UsageError(f"'{name}' is not an environment variable name")
+    return name
+
+
 def parse_pairs(values: Sequence[str], what: str) -> dict[str, str]:
     """``["a=b", "c=d"]`` → ``{"a": "b", "c": "d"}``; a clear error for anything else."""
     pairs: dict[str, str] = {}
@@ -71,10 +84,7 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
             )
         endpoint = found
     if request.base_url:
-        try:
-            base_url = validate_base_url(request.base_url)
-        except ValueError as exc:
-            raise UsageError(f"--base-url: {exc}") from None
+        base_url = _checked_url(request.base_url, "--base-url")
     else:
         try:
             base_url = endpoint.render(request.url_params)
@@ -95,9 +105,7 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
     else:
         key_env = request.key_env or preset.key_env
         if key_env:
-            if not _ENV_VAR.fullmatch(key_env):
-                raise UsageError(f"'{key_env}' is not an environment variable name")
-            table["api_key"] = ENV_REFERENCE_PREFIX + key_env
+            table["api_key"] = ENV_REFERENCE_PREFIX + _checked_env_var(key_env)
     if preset.slug_passthrough:
         table["slug_passthrough"] = True
     if request.prefix:
@@ -109,19 +117,15 @@ def provider_table(request: ProviderRequest) -> tuple[str, dict[str, Any]]:
     if request.aliases:
         table["aliases"] = dict(request.aliases)
     if request.proxy:
-        try:
-            table["proxy"] = validate_base_url(request.proxy)
-        except ValueError as exc:
-            raise UsageError(f"--proxy: {exc}") from None
+        table["proxy"] = _checked_url(request.proxy, "--proxy")
     if any(not model.strip() for model in request.models):
         raise UsageError("a model id cannot be empty")
     if request.models:
         table["models"] = [model.strip() for model in request.models]
     if request.extra_key_envs:
-        for variable in request.extra_key_envs:
-            if not _ENV_VAR.fullmatch(variable):
-                raise UsageError(f"'{variable}' is not an environment variable name")
-        table["api_keys"] = [ENV_REFERENCE_PREFIX + v for v in request.extra_key_envs]
+        table["api_keys"] = [
+            ENV_REFERENCE_PREFIX + _checked_env_var(v) for v in request.extra_key_envs
+        ]
     return name, table
 
 
@@ -145,19 +149,11 @@ def edit_provider(document: MutableMapping[str, Any], name: str, edit: ProviderE
         raise UsageError(f"no provider named '{name}' in the config file (known: {known})")
     table = providers[name]
     if edit.base_url:
-        try:
-            table["base_url"] = validate_base_url(edit.base_url)
-        except ValueError as exc:
-            raise UsageError(f"--base-url: {exc}") from None
+        table["base_url"] = _checked_url(edit.base_url, "--base-url")
     if edit.key_env:
-        if not _ENV_VAR.fullmatch(edit.key_env):
-            raise UsageError(f"'{edit.key_env}' is not an environment variable name")
-        table["api_key"] = ENV_REFERENCE_PREFIX + edit.key_env
+        table["api_key"] = ENV_REFERENCE_PREFIX + _checked_env_var(edit.key_env)
     if edit.proxy:
-        try:
-            table["proxy"] = validate_base_url(edit.proxy)
-        except ValueError as exc:
-            raise UsageError(f"--proxy: {exc}") from None
+        table["proxy"] = _checked_url(edit.proxy, "--proxy")
     if edit.prefix:
         table["prefix"] = edit.prefix
     for key, values in (("aliases", edit.aliases), ("headers", edit.headers)):
