@@ -53,6 +53,17 @@ class LaunchEnv:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "cligate", *args]
 
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        """``cligate ARGS`` in the background, in a session of its own (signals in tests)."""
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
     def run(
         self, *args: str, timeout: float = 30, **kwargs: object
     ) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
@@ -73,14 +72,7 @@ def test_a_signal_to_cligate_ends_tool_proxy_and_every_descendant(
     launch_env: LaunchEnv, sig: signal.Signals, expected: int
 ) -> None:
     launch_env.env["FAKE_TOOL_MODE"] = "sleep-with-grandchildren"
-    process = subprocess.Popen(
-        launch_env.command("run", "claude"),
-        env=launch_env.env,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = launch_env.start("run", "claude")
     try:
         report = launch_env.wait_report("ready")
         assert port_open(str(report["base_url"]))
@@ -234,14 +226,7 @@ def test_first_run_in_a_terminal_sets_up_a_provider_then_runs_the_tool(
 
 def test_orphans_adopted_during_the_run_do_not_linger_as_zombies(launch_env: LaunchEnv) -> None:
     launch_env.env["FAKE_TOOL_MODE"] = "orphan-maker"
-    process = subprocess.Popen(
-        launch_env.command("run", "claude"),
-        env=launch_env.env,
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = launch_env.start("run", "claude")
     try:
         report = launch_env.wait_report("ready")
         orphan = int(report["orphan"])  # type: ignore[call-overload]
