@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def load_settings(path: Path, cache_dir: Path | None = None) -> Settings:
 BUILTIN_PROVIDERS = Path(__file__).with_name("builtin_providers.toml")
 
 
+@functools.cache
 def builtin_settings(cache_dir: Path | None = None) -> Settings:
-    """The providers cligate knows without configuration (``builtin_providers.toml``)."""
+    """The providers cligate knows without configuration (``builtin_providers.toml``).
+    Read once per process: a launch needs them both to validate and to merge."""
     document = read_toml_document(BUILTIN_PROVIDERS, cache_dir)
     if document is None:
         raise ConfigError(f"{BUILTIN_PROVIDERS} is missing from the installation")

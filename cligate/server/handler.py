@@ -6,6 +6,7 @@ when routing changes it. Translation between protocols plugs in here later.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -35,7 +36,13 @@ from cligate.server.forwarding import (
     upstream_url,
 )
 from cligate.server.messages import IncomingRequest, OutgoingResponse
-from cligate.upstream.types import UpstreamClient, UpstreamRequest, UpstreamResponse, split_url
+from cligate.upstream.types import (
+    Origin,
+    UpstreamClient,
+    UpstreamRequest,
+    UpstreamResponse,
+    split_url,
+)
 
 logger = logging.getLogger("cligate.proxy")
 
@@ -223,7 +230,7 @@ class GatewayHandler:
                 body = parsed.with_member("model", upstream_model)
         provider = target.provider
         origin, target_path = split_url(upstream_url(provider, path, request.query))
-        if origin != split_url(provider.base_url)[0]:
+        if origin != _origin_of(provider.base_url):
             # The guard admits only "/…" targets, so this cannot happen; if it ever did, the
             # provider's key would go to another host.
             raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
@@ -279,6 +286,12 @@ class GatewayHandler:
                 exc.http_status,
                 f"cligate: the stream from provider '{provider.name}' broke: {exc.message}",
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_of(base_url: str) -> Origin:
+    """A provider's origin, parsed once rather than on every request."""
+    return split_url(base_url)[0]
 
 
 def _is_background(model: str | None, background_model: str | None, hint: str | None) -> bool:
