@@ -61,7 +61,7 @@ def bind(
             answers = ask_binding(Prompter(), load_effective_settings(path), TOOLS[tool])
             provider, model, tiers = answers.provider, answers.model, answers.tiers
         with editing(path) as document:
-            set_binding(document, tool, provider, model, tiers, fallback or [])  # type: ignore[arg-type]
+            set_binding(document, tool, provider, model, tiers, fallback or [])
     except CligateError as error:
         raise fail(error) from None
     print(f"cligate: {tool} binding saved to {path}")

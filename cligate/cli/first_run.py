@@ -53,7 +53,7 @@ def interactive_setup(tool: ToolSpec, asks: Asks | None = None) -> bool:
     request = ask_provider(asks, load_presets(), protocol=tool.protocol)
     name, table = provider_table(request)
     with editing(config_file()) as document:
-        add_provider(document, name, table, replace=False)  # type: ignore[arg-type]
-        set_binding(document, tool.name, name, None, {}, ())  # type: ignore[arg-type]
+        add_provider(document, name, table, replace=False)
+        set_binding(document, tool.name, name, None, {}, ())
     print(f"cligate: {tool.name} now uses provider '{name}' (change it with cligate bind)")
     return True

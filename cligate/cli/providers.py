@@ -122,7 +122,7 @@ def add(
         provider_name, table = provider_table(request)
         path = config_file()
         with editing(path) as document:
-            add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
+            add_provider(document, provider_name, table, replace)
     except CligateError as error:
         raise fail(error) from None
     print(f"cligate: added provider '{provider_name}' ({table['protocol']}) to {path}")
@@ -197,8 +197,8 @@ def remove(name: Annotated[str, typer.Argument(help="The provider's name.")]) ->
 
     try:
         with editing(config_file()) as document:
-            unbound = remove_provider(document, name)  # type: ignore[arg-type]
-            dangling = references_to(document, name)  # type: ignore[arg-type]
+            unbound = remove_provider(document, name)
+            dangling = references_to(document, name)
     except CligateError as error:
         raise fail(error) from None
     print(f"cligate: removed provider '{name}'")
@@ -322,7 +322,7 @@ def models(
             raise UsageError(f"'{unknown[0]}' is not among the {len(found)} models {name} lists")
         if aliases:
             with editing(path) as document:
-                table = document.setdefault("providers", {}).get(name)  # type: ignore[attr-defined]
+                table = document.setdefault("providers", {}).get(name)
                 if table is None:
                     raise UsageError(f"'{name}' is built in; add it to the config file first")
                 table.setdefault("aliases", {}).update(aliases)
@@ -360,7 +360,7 @@ def _ask_and_add(
     provider_name, table = provider_table(request)
     path = config_file()
     with editing(path) as document:
-        add_provider(document, provider_name, table, replace)  # type: ignore[arg-type]
+        add_provider(document, provider_name, table, replace)
     if request.models and asks.confirm("Send it one tiny request now to test it?"):
         _report_check(provider_name, request.models[0])
     return provider_name, table
@@ -419,7 +419,7 @@ def edit(
         if change == ProviderEdit():
             raise UsageError("nothing to change (see: cligate providers edit --help)")
         with editing(config_file()) as document:
-            edit_provider(document, name, change)  # type: ignore[arg-type]
+            edit_provider(document, name, change)
     except CligateError as error:
         raise fail(error) from None
     print(f"cligate: provider '{name}' updated")

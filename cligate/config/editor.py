@@ -9,11 +9,15 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cligate.config.settings import settings_from_document
 from cligate.config.store import write_private_file
 from cligate.config.toml_cache import parse_toml_file
 from cligate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
 
 
 @contextlib.contextmanager
@@ -34,7 +38,7 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def editing(path: Path) -> Iterator[object]:
+def editing(path: Path) -> Iterator[TOMLDocument]:
     """Yield the file as a tomlkit document to change in place; on a clean exit the result is
     validated and written (0600, atomically). Raises ``ConfigError`` naming file, line and key
     if the file or the result is invalid."""
