@@ -12,13 +12,17 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cligate.config.settings import AuthStyle, validate_base_url
 from cligate.errors import ConfigError
+from cligate.protocols.capabilities import (
+    CapabilitySettings,
+    CapabilityValueError,
+    TokenParam,
+)
 from cligate.protocols.kinds import WireProtocol
 
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
@@ -60,11 +64,9 @@ _CAPABILITY_KEYS = frozenset(
 )
 
 
-class TokenLimitParam(StrEnum):
-    """The Chat Completions field a provider reads the output limit from."""
-
-    MAX_TOKENS = "max_tokens"
-    MAX_COMPLETION_TOKENS = "max_completion_tokens"
+# The Chat Completions field a provider reads the output limit from (one enum for presets and
+# capability profiles).
+TokenLimitParam = TokenParam
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,9 @@ class Capabilities:
     reasoning_field: str  # one of REASONING_FIELDS
     max_output_tokens: int
     max_tokens_param: TokenLimitParam
+    # The whole table, checked: the five above, the optional settings of a CapabilityProfile
+    # and per-model settings.
+    table: CapabilitySettings = field(default_factory=CapabilitySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,30 +260,21 @@ class _Checker:
 
     def capabilities(self, raw: Any) -> Capabilities:
         table = self.table(raw, "capabilities")
-        self.known_keys(table, _CAPABILITY_KEYS, "capabilities")
         for key in _CAPABILITY_KEYS:
             if key not in table:
                 raise self.fail(f"capabilities.{key}", "is required")
-        field = table["reasoning_field"]
-        if field not in REASONING_FIELDS:
-            known = ", ".join(f'"{f}"' for f in REASONING_FIELDS)
-            raise self.fail("capabilities.reasoning_field", f"must be one of {known}")
-        limit = table["max_output_tokens"]
-        # bool is an int subclass: true must not pass as a token count.
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
-            raise self.fail("capabilities.max_output_tokens", "must be a positive integer")
-        raw_param = table["max_tokens_param"]
         try:
-            param = TokenLimitParam(raw_param)
-        except ValueError:
-            known = ", ".join(p.value for p in TokenLimitParam)
-            raise self.fail("capabilities.max_tokens_param", f"must be one of {known}") from None
+            parsed = CapabilitySettings.parse(table)
+        except CapabilityValueError as exc:
+            raise self.fail(f"capabilities.{exc.key}", exc.problem) from None
+        values = dict(parsed.settings)
         return Capabilities(
-            tools=self.flag(table, "tools", False, "capabilities."),
-            images=self.flag(table, "images", False, "capabilities."),
-            reasoning_field=field,
-            max_output_tokens=limit,
-            max_tokens_param=param,
+            tools=bool(values["tools"]),
+            images=bool(values["images"]),
+            reasoning_field=str(values["reasoning_field"]),
+            max_output_tokens=cast(int, values["max_output_tokens"]),
+            max_tokens_param=cast(TokenParam, values["max_tokens_param"]),
+            table=parsed,
         )
 
 

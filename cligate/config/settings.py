@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cligate.errors import ConfigError, MissingKeyError
+from cligate.protocols.capabilities import CapabilitySettings, CapabilityValueError
 from cligate.protocols.kinds import WireProtocol
 
 ENV_REFERENCE_PREFIX = "env:"
@@ -122,6 +123,10 @@ class ProviderSettings:
     extra_keys: tuple[ExtraKey, ...] = ()
     # Models the user picked for this provider (the first is used when none is named).
     models: tuple[str, ...] = ()
+    # The preset the entry came from: its capability profile is the starting point.
+    preset: str | None = None
+    # What the user says the provider's models can take, over the preset's word.
+    capabilities: CapabilitySettings = field(default_factory=CapabilitySettings)
 
     def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
         """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
@@ -161,6 +166,8 @@ class ToolBinding:
     tiers: tuple[tuple[str, str], ...] = ()
     fallbacks: tuple[str, ...] = ()
     scenarios: Scenarios | None = None
+    # Refuse (400) a translated request the target cannot fully honour, instead of degrading.
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,10 +252,14 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
     except ValueError:
         known = ", ".join(a.value for a in AuthStyle)
         raise _fail(source, f"{where}.auth", f"'{raw_auth}' is not one of {known}") from None
-    _optional_str(table, "preset", where, source)  # where the entry came from; informational
-    slug_passthrough = table.get("slug_passthrough", False)
-    if not isinstance(slug_passthrough, bool):
-        raise _fail(source, f"{where}.slug_passthrough", "must be true or false")
+    raw_capabilities = table.get("capabilities", {})
+    if not isinstance(raw_capabilities, Mapping):
+        raise _fail(source, f"{where}.capabilities", "must be a table")
+    try:
+        capabilities = CapabilitySettings.parse(raw_capabilities)
+    except CapabilityValueError as exc:
+        raise _fail(source, f"{where}.capabilities.{exc.key}", exc.problem) from None
+    slug_passthrough = _optional_bool(table, "slug_passthrough", where, source)
     return ProviderSettings(
         name=name,
         protocol=protocol,
@@ -263,7 +274,16 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         proxy=_optional_url(table, "proxy", where, source),
         extra_keys=_parse_extra_keys(table.get("api_keys", []), f"{where}.api_keys", source),
         models=_string_list(table, "models", where, source),
+        preset=_optional_str(table, "preset", where, source),
+        capabilities=capabilities,
     )
+
+
+def _optional_bool(table: Mapping[str, Any], key: str, where: str, source: Path | None) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise _fail(source, f"{where}.{key}", "must be true or false")
+    return value
 
 
 def _optional_url(
@@ -357,6 +377,7 @@ def _parse_binding(tool: str, table: Any, source: Path | None) -> ToolBinding:
         tiers=_string_table(table, "tiers", where, source),
         fallbacks=_string_list(table, "fallbacks", where, source),
         scenarios=_parse_scenarios(table.get("scenarios"), f"{where}.scenarios", source),
+        strict=_optional_bool(table, "strict", where, source),
     )
 
 

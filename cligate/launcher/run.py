@@ -93,11 +93,14 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
     if provider is None:
         known = ", ".join(sorted(settings.providers)) or "none yet"
         raise ConfigError(f"no provider named '{provider_name}' in {where} (known: {known})")
-    if provider.protocol is not tool.protocol:
+    from cligate.protocols.codecs import can_translate
+
+    if not can_translate(tool.protocol, provider.protocol):
         raise ConfigError(
             f"provider '{provider.name}' speaks {provider.protocol.display_name} but "
-            f"{tool.name} speaks {tool.protocol.display_name}; this version of cligate only "
-            "passes requests through to a provider of the tool's own protocol"
+            f"{tool.name} speaks {tool.protocol.display_name}, and cligate cannot translate "
+            "between the two yet; pick a provider with another protocol (cligate providers "
+            "presets lists what each one speaks)"
         )
     try:
         if provider.api_key is not None:  # the bound provider's key must be at hand

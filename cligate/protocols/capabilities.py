@@ -9,10 +9,14 @@ lossy degradation is an error the client sees as a 400 instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from cligate.protocols.ir import DecodeError
+from cligate.protocols.kinds import WireProtocol
 
 
 class TokenParam(StrEnum):
@@ -144,3 +148,119 @@ class Decisions:
             times = self.counts[item.rule]
             lines.append(str(item) + (f" (x{times})" if times > 1 else ""))
         return tuple(lines)
+
+
+# --- building profiles from data ---------------------------------------------------------
+
+_REASONING_FIELDS = ("", "reasoning_content", "reasoning")
+# Fields a preset or a config file may set; "name" is the profile's label, not a capability.
+SETTABLE = tuple(name for name in CapabilityProfile.__dataclass_fields__ if name != "name")
+
+
+def _checked(key: str, value: object) -> object:
+    """``value`` as the profile field ``key`` holds it; ``ValueError`` says what is wrong."""
+    if key not in SETTABLE:
+        raise ValueError(f"'{key}' is not a capability (known: {', '.join(SETTABLE)})")
+    if key == "reasoning_field":
+        if value not in _REASONING_FIELDS:
+            raise ValueError('must be one of "", "reasoning_content", "reasoning"')
+        return value
+    if key == "max_output_tokens":
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError("must be a positive integer")
+        return value
+    if key == "max_tokens_param":
+        try:
+            return TokenParam(str(value))
+        except ValueError:
+            raise ValueError(f"must be one of {', '.join(p.value for p in TokenParam)}") from None
+    if key == "image_types":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of media types")
+        return tuple(value)
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+class CapabilityValueError(ValueError):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def check_capabilities(values: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
+    """Validate capability settings read from a file; errors name the key."""
+    checked = []
+    for key, value in values.items():
+        try:
+            checked.append((key, _checked(key, value)))
+        except ValueError as exc:
+            raise CapabilityValueError(key, str(exc)) from None
+    return tuple(checked)
+
+
+def with_capabilities(
+    profile: CapabilityProfile, values: tuple[tuple[str, object], ...]
+) -> CapabilityProfile:
+    """``profile`` with already-checked settings applied."""
+    changes: dict[str, Any] = dict(values)  # each value was checked against its field
+    return replace(profile, **changes) if changes else profile
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCapabilities:
+    """Capability settings for the models whose id matches a wildcard pattern."""
+
+    pattern: str
+    settings: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilitySettings:
+    """A ``capabilities`` table of a preset or a provider entry: settings for every model,
+    then settings for models matching a pattern (applied in file order, later ones win)."""
+
+    settings: tuple[tuple[str, object], ...] = ()
+    by_model: tuple[ModelCapabilities, ...] = ()
+
+    def apply(self, profile: CapabilityProfile, model: str | None) -> CapabilityProfile:
+        profile = with_capabilities(profile, self.settings)
+        for entry in self.by_model:
+            if model is not None and fnmatch.fnmatchcase(model, entry.pattern):
+                profile = with_capabilities(profile, entry.settings)
+        return profile
+
+    @staticmethod
+    def parse(table: Mapping[str, object]) -> CapabilitySettings:
+        """Read ``{key = value, ..., models = {"glob" = {key = value}}}``; ``ValueError``
+        (a ``CapabilityValueError``) names the key."""
+        models = table.get("models", {})
+        if not isinstance(models, Mapping):
+            raise CapabilityValueError("models", "must be a table of wildcard = {settings}")
+        by_model = []
+        for pattern, values in models.items():
+            if not isinstance(values, Mapping):
+                raise CapabilityValueError(f"models.{pattern}", "must be a table")
+            try:
+                by_model.append(ModelCapabilities(str(pattern), check_capabilities(values)))
+            except CapabilityValueError as exc:
+                raise CapabilityValueError(f"models.{pattern}.{exc.key}", exc.problem) from None
+        settings = check_capabilities({k: v for k, v in table.items() if k != "models"})
+        return CapabilitySettings(settings, tuple(by_model))
+
+
+def protocol_defaults(protocol: WireProtocol, name: str) -> CapabilityProfile:
+    """What a provider of ``protocol`` is assumed to take before its preset or config say more."""
+    if protocol is WireProtocol.ANTHROPIC:
+        return CapabilityProfile(
+            name=name,
+            documents=True,
+            top_k=True,
+            cache_control=True,
+            reasoning_field="",
+        )
+    if protocol is WireProtocol.GEMINI:
+        return CapabilityProfile(name=name, documents=True, top_k=True, reasoning_field="")
+    return CapabilityProfile(name=name)

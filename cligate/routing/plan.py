@@ -8,8 +8,8 @@ Rules, first match wins:
   3. a tier: the requested name is a tier's model, or holds its keyword (opus, sonnet, haiku,
      pro, flash, lite, mini…);
   4. the binding's default model, else the requested name unchanged, on the binding's provider.
-Then excluded-model wildcards drop targets, targets of another protocol are dropped (no
-translation yet), pools are rotated round-robin, and the binding's fallbacks are appended.
+Then excluded-model wildcards drop targets, targets of a protocol cligate cannot translate to
+are dropped, pools are rotated round-robin, and the binding's fallbacks are appended.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import fnmatch
 from dataclasses import dataclass
 
 from cligate.config.settings import ProviderSettings, Settings, ToolBinding
+from cligate.protocols.codecs import can_translate
 from cligate.protocols.kinds import WireProtocol
 
 # A binding tier that names the tool's background model rather than a keyword to look for.
@@ -169,6 +170,14 @@ def route(
                 [Target(default, binding.model)],
                 (f"the binding's default model on '{default.name}'"),
             )
+        elif default.protocol is not tool_protocol and default.models:
+            # A model name of the tool's own vendor means nothing to a provider of another
+            # protocol: its first chosen model answers instead.
+            found = (
+                [Target(default, default.models[0])],
+                f"'{model}' is not a model of '{default.name}', which speaks another "
+                f"protocol: its first model answers",
+            )
         else:
             found = (
                 [Target(default, model)],
@@ -200,12 +209,18 @@ def route(
         )
         if excluded:
             reasons.append(f"skipped {_describe(target)}: excluded by '{excluded}'")
-        elif target.provider.protocol is not tool_protocol:
+        elif not can_translate(tool_protocol, target.provider.protocol):
             reasons.append(
                 f"skipped {_describe(target)}: '{target.provider.name}' speaks "
-                f"{target.provider.protocol.display_name}, and translation is not available yet"
+                f"{target.provider.protocol.display_name}, and cligate cannot translate "
+                f"{tool_protocol.display_name} to it yet"
             )
         else:
+            if target.provider.protocol is not tool_protocol:
+                reasons.append(
+                    f"{_describe(target)}: translated from {tool_protocol.display_name} to "
+                    f"{target.provider.protocol.display_name}"
+                )
             usable.append(target)
     if not usable:
         raise RoutingError("; ".join(reasons) + "; no target is left")

@@ -69,6 +69,34 @@ def upstream_headers(client_headers: RawHeaders, provider: ProviderSettings, key
     return headers
 
 
+# Headers that belong to the client's protocol or SDK, not to a translated request.
+_PROTOCOL_PREFIXES = (b"anthropic-", b"openai-", b"x-goog-", b"x-stainless-", b"x-api-key")
+_TRANSLATED_DROP = _DROP_UPSTREAM | {b"content-type", b"accept", b"x-app", b"x-goog-api-client"}
+# What a provider of each protocol requires that a client of another protocol does not send.
+_REQUIRED = {WireProtocol.ANTHROPIC: [(b"anthropic-version", b"2023-06-01")]}
+
+
+def translated_headers(
+    client_headers: RawHeaders, provider: ProviderSettings, key: str, stream: bool
+) -> Headers:
+    """Headers for a translated request: the client's generic ones (user agent, request ids),
+    none of its protocol's own, and what the provider's protocol requires."""
+    custom = [(name.lower().encode(), value.encode()) for name, value in provider.headers]
+    dropped = _TRANSLATED_DROP.union(name for name, _ in custom)
+    headers: Headers = [
+        (name, value)
+        for name, value in client_headers
+        if name not in dropped and not name.startswith(_PROTOCOL_PREFIXES)
+    ]
+    headers.append((b"content-type", b"application/json"))
+    headers.append((b"accept", b"text/event-stream" if stream else b"application/json"))
+    headers.append((b"accept-encoding", b"identity"))
+    headers.extend(_REQUIRED.get(provider.protocol, ()))
+    headers.extend(auth_headers(provider.auth, key))
+    headers.extend(custom)
+    return headers
+
+
 def client_headers(upstream: list[tuple[bytes, bytes]]) -> RawHeaders:
     """The provider's response headers fit for the client: no hop-by-hop, no CORS."""
     return [

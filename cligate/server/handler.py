@@ -1,7 +1,9 @@
-"""The request handler: classify the call, route it, forward it, relay the answer.
+"""The request handler: classify the call, route it, forward or translate it, relay the answer.
 
-Same-protocol pass-through: the body goes to the provider unchanged except for the model name
-when routing changes it. Translation between protocols plugs in here later.
+A provider of the client's own protocol gets the body unchanged except for the model name when
+routing changes it; a provider of another protocol gets the request translated through the
+neutral representation (``protocols/``), degraded by its capability profile, and its answer is
+translated back (``server/translated.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from dataclasses import dataclass
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import UpstreamError
+from cligate.protocols import ir
+from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
 from cligate.protocols.request_facts import estimated_input_tokens, has_images, wants_thinking
+from cligate.protocols.translate import translate_request
 from cligate.routing.plan import (
     BACKGROUND_TIER,
     RequestFacts,
@@ -27,15 +32,20 @@ from cligate.routing.plan import (
     Target,
     route,
 )
+from cligate.routing.profiles import profile_for
 from cligate.server.forwarding import (
     client_headers,
     content_length,
     is_event_stream,
     split_at_event_boundary,
+    translated_headers,
     upstream_headers,
     upstream_url,
 )
+from cligate.server.local_answers import model_list, offered_models, token_count
 from cligate.server.messages import IncomingRequest, OutgoingResponse
+from cligate.server.translated import Exchange
+from cligate.server.translated import answer as answer_translated
 from cligate.upstream.types import (
     Origin,
     UpstreamClient,
@@ -76,6 +86,8 @@ class RunContext:
     keys: dict[str, tuple[ResolvedKey, ...]]
     # A word in the model name of the tool's small/fast background calls ("haiku" for claude).
     background_hint: str | None = None
+    # Silence in a translated stream after which the client gets a keep-alive event.
+    keepalive_seconds: float = 10.0
 
 
 # Answers that another target may do better with, as long as nothing reached the client yet.
@@ -124,10 +136,12 @@ class GatewayHandler:
                 return error_response(protocol, 400, "cligate: 'model' must be a string")
             requested_model = model_value
         self._requests += 1
+        bound = context.settings.providers[context.binding.provider or ""]
         if endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
+            if bound.protocol is not protocol:
+                return self._local_answer(request, endpoint)
             # Not a model call (model lists, Gemini's other methods): no routing, and never a
             # model rewrite (an embedding model must not become the chat model).
-            bound = context.settings.providers[context.binding.provider or ""]
             plan = RoutePlan((Target(bound, requested_model),), ("not a model call",))
         else:
             try:
@@ -152,12 +166,31 @@ class GatewayHandler:
                 failures.append(
                     f"provider '{target.provider.name}': its key ({missing}) is not set"
                 )
+        decoded: ir.Request | None = None
         for index, (target, key) in enumerate(ready):
             last = index == len(ready) - 1
             provider = target.provider
-            upstream_request = self._upstream_request(
-                request, endpoint, parsed, requested_model, target, key
-            )
+            exchange: Exchange | None = None
+            degradations: tuple[str, ...] = ()
+            if provider.protocol is protocol:
+                upstream_request = self._upstream_request(
+                    request, endpoint, parsed, requested_model, target, key
+                )
+            else:
+                if decoded is None:
+                    assert parsed is not None  # model calls of every protocol parse their body
+                    try:
+                        decoded = codec_for(protocol).decode_request(parsed.value)
+                    except ir.DecodeError as exc:
+                        return error_response(protocol, 400, f"cligate: {exc}")
+                if endpoint.operation is Operation.COUNT_TOKENS:
+                    return token_count(decoded)
+                try:
+                    upstream_request, exchange, degradations = self._translated_request(
+                        request, decoded, requested_model, target, key
+                    )
+                except ir.DecodeError as exc:  # strict mode, or a request the target cannot take
+                    return error_response(protocol, 400, f"cligate: {exc}")
             try:
                 response = await self._upstream.send(upstream_request)
             except UpstreamError as exc:
@@ -180,7 +213,7 @@ class GatewayHandler:
                 continue
             if logger.isEnabledFor(logging.INFO):  # the join below is not free
                 logger.info(
-                    "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)",
+                    "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)%s",
                     request.method,
                     request.path,
                     requested_model,
@@ -189,9 +222,81 @@ class GatewayHandler:
                     response.status,
                     (time.perf_counter() - started) * 1000,
                     "; ".join(plan.reasons),
+                    f" degraded: {'; '.join(degradations)}" if degradations else "",
                 )
+            if exchange is not None:
+                return await answer_translated(response, exchange)
             return await self._answer(response, protocol, provider)
         return error_response(protocol, 502, _failed(failures))
+
+    def _local_answer(self, request: IncomingRequest, endpoint: Endpoint) -> OutgoingResponse:
+        """The bound provider speaks another protocol: answer what needs no model ourselves."""
+        protocol = endpoint.protocol
+        if endpoint.operation is Operation.LIST_MODELS:
+            models = offered_models(self._context.settings, self._context.binding)
+            return model_list(protocol, models)
+        if request.path == "/" and request.method in ("HEAD", "GET"):
+            return OutgoingResponse(200, [])  # a client's preconnect
+        return error_response(
+            protocol,
+            404,
+            f"cligate: {request.method} {request.path} has no equivalent at a provider that "
+            "speaks another protocol",
+        )
+
+    def _translated_request(
+        self,
+        request: IncomingRequest,
+        decoded: ir.Request,
+        requested_model: str | None,
+        target: Target,
+        key: ResolvedKey,
+    ) -> tuple[UpstreamRequest, Exchange, tuple[str, ...]]:
+        provider = target.provider
+        # The endpoint's protocol is the tool's (checked on arrival).
+        client = codec_for(self._context.tool_protocol)
+        upstream = codec_for(provider.protocol)
+        model = target.upstream_model or requested_model
+        if not model:
+            raise ir.DecodeError(
+                f"the request names no model and provider '{provider.name}' needs one: set "
+                f"a model in the binding (cligate bind {self._context.tool} --model M)"
+            )
+        profile = profile_for(provider, model)
+        translated = translate_request(
+            decoded, upstream, model, profile, self._context.binding.strict
+        )
+        degradations = translated.decisions.summary()
+        for item in translated.decisions.recorded:
+            level = logging.WARNING if item.rule.lossy else logging.INFO
+            if logger.isEnabledFor(level):
+                logger.log(level, "%s: %s", profile.name, item)
+        origin, target_path = split_url(upstream_url(provider, upstream.generate_path, ""))
+        if origin != _origin_of(provider.base_url):
+            raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
+        view = ClientView(
+            model=requested_model or model,
+            created=int(time.time()),
+            include_usage=_wants_stream_usage(decoded),
+        )
+        exchange = Exchange(
+            client=client,
+            upstream=upstream,
+            view=view,
+            stream=decoded.stream,
+            provider=provider.name,
+            keepalive_seconds=self._context.keepalive_seconds,
+        )
+        headers = translated_headers(request.headers, provider, key.value, decoded.stream)
+        upstream_request = UpstreamRequest(
+            method="POST",
+            origin=origin,
+            target=target_path,
+            headers=headers,
+            body=translated.body,
+            proxy=key.proxy,
+        )
+        return upstream_request, exchange, degradations
 
     def _facts(
         self,
@@ -292,6 +397,12 @@ class GatewayHandler:
 def _origin_of(base_url: str) -> Origin:
     """A provider's origin, parsed once rather than on every request."""
     return split_url(base_url)[0]
+
+
+def _wants_stream_usage(request: ir.Request) -> bool:
+    """A Chat client asks for usage in its stream with stream_options.include_usage."""
+    options = request.extras.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _is_background(model: str | None, background_model: str | None, hint: str | None) -> bool:

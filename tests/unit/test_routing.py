@@ -107,11 +107,23 @@ def test_all_excluded_is_an_error_that_says_why() -> None:
         targets("qwen-max-preview", ToolBinding(provider="qwen"))
 
 
-def test_targets_of_another_protocol_are_skipped_with_a_reason() -> None:
+def test_targets_of_a_translatable_protocol_are_kept_and_say_so() -> None:
     binding = ToolBinding(provider="qwen", fallbacks=("chat-only:gpt-x",))
     plan = route(SETTINGS, binding, A, RequestFacts("qwen-plus"))
+    assert [t.provider.name for t in plan.targets] == ["qwen", "chat-only"]
+    assert (
+        "chat-only:gpt-x: translated from Anthropic Messages to OpenAI Chat Completions"
+        in plan.reasons
+    )
+
+
+def test_targets_of_a_protocol_without_translation_are_skipped_with_a_reason() -> None:
+    gemini = provider("gem", WireProtocol.GEMINI)
+    settings = Settings(providers={**SETTINGS.providers, "gem": gemini})
+    binding = ToolBinding(provider="qwen", fallbacks=("gem:gemini-x",))
+    plan = route(settings, binding, A, RequestFacts("qwen-plus"))
     assert [t.provider.name for t in plan.targets] == ["qwen"]
-    assert any("translation is not available" in reason for reason in plan.reasons)
+    assert any("cannot translate Anthropic Messages to it yet" in r for r in plan.reasons)
 
 
 def test_a_model_id_with_a_colon_is_not_mistaken_for_a_provider() -> None:
@@ -160,3 +172,13 @@ def test_a_request_naming_a_tiers_model_goes_to_that_tier() -> None:
         provider="qwen", model="qwen-plus", tiers=(("opus", "deepseek:deepseek-v4-pro"),)
     )
     assert targets("deepseek-v4-pro", binding) == ["deepseek:deepseek-v4-pro"]
+
+
+def test_a_vendor_model_name_goes_to_the_first_model_of_a_translated_provider() -> None:
+    chat = provider("chat-only", WireProtocol.OPENAI_CHAT, models=("qwen3-coder", "qwen-flash"))
+    settings = Settings(providers={"chat-only": chat})
+    plan = route(settings, ToolBinding(provider="chat-only"), A, RequestFacts("claude-opus-4-5"))
+    assert [(t.provider.name, t.upstream_model) for t in plan.targets] == [
+        ("chat-only", "qwen3-coder")
+    ]
+    assert "protocol: its first model answers" in plan.reasons[0]

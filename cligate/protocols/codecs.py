@@ -1,0 +1,113 @@
+"""The codec of each wire protocol, behind one interface, loaded only when a run translates."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cligate.protocols import ir
+from cligate.protocols.capabilities import CapabilityProfile, Decisions
+from cligate.protocols.kinds import WireProtocol
+
+
+class StreamDecoder(Protocol):
+    def feed(self, chunk: bytes) -> list[ir.StreamEvent]: ...
+
+    def finish(self) -> list[ir.StreamEvent]: ...
+
+
+class StreamEncoder(Protocol):
+    @property
+    def finished(self) -> bool: ...
+
+    def encode(self, event: ir.StreamEvent) -> bytes: ...
+
+    def fail(self, error: ir.ErrorInfo) -> bytes: ...
+
+    def keepalive(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClientView:
+    """What an answer written for the client must echo: the model it asked for, the time of the
+    answer (Chat's ``created``), and whether it asked for usage in its stream."""
+
+    model: str
+    created: int
+    include_usage: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    protocol: WireProtocol
+    generate_path: str  # where a model turn is sent, as a client of this protocol sends it
+    decode_request: Callable[[Mapping[str, Any]], ir.Request]
+    encode_request: Callable[[ir.Request, str, CapabilityProfile, Decisions], dict[str, Any]]
+    decode_response: Callable[[Mapping[str, Any]], ir.Response]
+    encode_response: Callable[[ir.Response, ClientView], dict[str, Any]]
+    decode_error: Callable[[int, bytes], ir.ErrorInfo]
+    stream_decoder: Callable[[], StreamDecoder]
+    stream_encoder: Callable[[ClientView], StreamEncoder]
+
+
+def _anthropic() -> Codec:
+    from cligate.protocols.anthropic.decode_request import decode_request
+    from cligate.protocols.anthropic.decode_response import decode_error, decode_response
+    from cligate.protocols.anthropic.decode_stream import AnthropicStreamDecoder
+    from cligate.protocols.anthropic.encode_request import encode_request
+    from cligate.protocols.anthropic.encode_response import encode_response
+    from cligate.protocols.anthropic.encode_stream import AnthropicStreamEncoder
+
+    return Codec(
+        protocol=WireProtocol.ANTHROPIC,
+        generate_path="/v1/messages",
+        decode_request=decode_request,
+        encode_request=encode_request,
+        decode_response=decode_response,
+        encode_response=lambda response, view: encode_response(response),
+        decode_error=decode_error,
+        stream_decoder=AnthropicStreamDecoder,
+        stream_encoder=lambda view: AnthropicStreamEncoder(view.model),
+    )
+
+
+def _openai_chat() -> Codec:
+    from cligate.protocols.openai_chat.decode_request import decode_request
+    from cligate.protocols.openai_chat.decode_response import decode_error, decode_response
+    from cligate.protocols.openai_chat.decode_stream import ChatStreamDecoder
+    from cligate.protocols.openai_chat.encode_request import encode_request
+    from cligate.protocols.openai_chat.encode_response import encode_response
+    from cligate.protocols.openai_chat.encode_stream import ChatStreamEncoder
+
+    return Codec(
+        protocol=WireProtocol.OPENAI_CHAT,
+        generate_path="/v1/chat/completions",
+        decode_request=decode_request,
+        encode_request=encode_request,
+        decode_response=decode_response,
+        encode_response=lambda response, view: encode_response(response, view.created),
+        decode_error=decode_error,
+        stream_decoder=ChatStreamDecoder,
+        stream_encoder=lambda view: ChatStreamEncoder(view.model, view.created, view.include_usage),
+    )
+
+
+_LOADERS: dict[WireProtocol, Callable[[], Codec]] = {
+    WireProtocol.ANTHROPIC: _anthropic,
+    WireProtocol.OPENAI_CHAT: _openai_chat,
+}
+
+
+def can_translate(client: WireProtocol, upstream: WireProtocol) -> bool:
+    """Whether a request of ``client``'s protocol can be served by an ``upstream`` provider."""
+    return client is upstream or (client in _LOADERS and upstream in _LOADERS)
+
+
+@functools.cache
+def codec_for(protocol: WireProtocol) -> Codec:
+    loader = _LOADERS.get(protocol)
+    if loader is None:
+        raise LookupError(f"no translation for {protocol.display_name} yet")
+    return loader()
