@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -118,9 +119,18 @@ def route_explain(
     background: Annotated[
         bool, typer.Option("--background", help="A background (small/fast) call.")
     ] = False,
+    request_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--request",
+            help="A request body (JSON) in the tool's protocol: show what translation would "
+            "change in it for each target.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Print the chain of routing decisions for one request, and the targets it would try."""
+    """Print the chain of routing decisions for one request, the targets it would try and, for
+    targets of another protocol, their capability profile and what translation degrades."""
     import json
     from dataclasses import replace
 
@@ -128,6 +138,7 @@ def route_explain(
     from cligate.config.store import load_effective_settings
     from cligate.errors import UsageError
     from cligate.launcher.tools import TOOLS, known_tools
+    from cligate.routing.explain import describe_profile, explain_targets
     from cligate.routing.plan import RequestFacts, RoutingError, route
 
     try:
@@ -140,19 +151,61 @@ def route_explain(
             raise UsageError(f"{tool} has no binding")
         if provider:
             binding = replace(binding, provider=provider)
+        body = _request_body(request_file) if request_file else None
+        if model is None and body is not None and isinstance(body.get("model"), str):
+            model = body["model"]
         facts = RequestFacts(model, tokens, thinking, images, background)
         plan = route(settings, binding, spec.protocol, facts)
+        explained = explain_targets(plan, spec.protocol, body, binding.strict)
     except RoutingError as error:
         print(f"cligate: no route: {error}", file=sys.stderr)
         raise typer.Exit(1) from None
+    except ValueError as error:  # the request file is not a valid request
+        raise fail(UsageError(f"{request_file}: {error}")) from None
     except CligateError as error:
         raise fail(error) from None
     if as_json:
-        targets = [{"provider": t.provider.name, "model": t.upstream_model} for t in plan.targets]
+        targets = [
+            {
+                "provider": t.provider.name,
+                "model": t.upstream_model,
+                "translated_to": e.translated_to.value if e.translated_to else None,
+                "degradations": list(e.degradations),
+                "refused": e.refused,
+            }
+            for t, e in zip(plan.targets, explained, strict=True)
+        ]
         print(json.dumps({"targets": targets, "reasons": list(plan.reasons)}, indent=2))
         return
     for number, reason in enumerate(plan.reasons, 1):
         print(f"{number}. {reason}")
+    for item in explained:
+        if item.translated_to is None or item.profile is None:
+            continue
+        print(f"\n{item.target} (translated to {item.translated_to.display_name}):")
+        print(f"  profile: {describe_profile(item.profile)}")
+        if item.refused:
+            print(f"  refused: {item.refused}")
+        elif request_file is not None:
+            lines = item.degradations or ("nothing is degraded",)
+            print("\n".join(f"  - {line}" for line in lines))
+
+
+def _request_body(path: Path) -> dict[str, Any]:
+    """A saved request: the body itself, or a capture whose "request" holds it."""
+    import json
+
+    from cligate.errors import UsageError
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot be read as JSON ({exc})") from None
+    if isinstance(value, dict) and isinstance(value.get("request"), dict):
+        value = value["request"].get("body")
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: not a JSON object")
+    return value
 
 
 @config_app.command("edit")

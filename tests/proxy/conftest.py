@@ -92,13 +92,19 @@ def start_proxy(
     limits: ServerLimits | None = None,
     base_url: str | None = None,
     binding: ToolBinding | None = None,
+    provider_protocol: WireProtocol | None = None,
+    keepalive_seconds: float = 10.0,
+    provider: ProviderSettings | None = None,
 ) -> tuple[ProxyThread, str]:
-    suffix = "/v1" if protocol in (WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES) else ""
-    provider = ProviderSettings(
+    """The proxy for a tool of ``protocol`` bound to provider "fake" (of ``provider_protocol``,
+    the tool's own by default; translated otherwise)."""
+    speaks = provider_protocol or protocol
+    suffix = "/v1" if speaks in (WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES) else ""
+    provider = provider or ProviderSettings(
         name="fake",
-        protocol=protocol,
+        protocol=speaks,
         base_url=base_url or upstream.base_url + suffix,
-        auth=AuthStyle.default_for(protocol),
+        auth=AuthStyle.default_for(speaks),
     )
     context = RunContext(
         tool=TOOL_FOR[protocol],
@@ -106,6 +112,7 @@ def start_proxy(
         settings=Settings(providers={provider.name: provider}),
         binding=replace(binding or ToolBinding(), provider=provider.name),
         keys={provider.name: (ResolvedKey(UPSTREAM_KEY, None, "test key"),)},
+        keepalive_seconds=keepalive_seconds,
     )
     thread = ProxyThread(context, client, timeouts, limits)
     return thread, thread.start()
