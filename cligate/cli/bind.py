@@ -30,6 +30,7 @@ def bind(
     from cligate.config.store import load_effective_settings
     from cligate.errors import UsageError
     from cligate.launcher.tools import TOOLS, known_tools
+    from cligate.protocols.codecs import can_translate
 
     try:
         if tool not in TOOLS:
@@ -41,11 +42,18 @@ def bind(
                 known = ", ".join(settings.providers)
                 raise UsageError(f"no provider named '{provider}' (known: {known})")
             chosen, spec = settings.providers[provider], TOOLS[tool]
-            if chosen.protocol is not spec.protocol:
+            if not can_translate(spec.protocol, chosen.protocol):
                 print(
                     f"cligate: note: {tool} speaks {spec.protocol.display_name} and "
                     f"'{provider}' speaks {chosen.protocol.display_name}; this version of "
                     "cligate cannot translate between them yet",
+                    file=sys.stderr,
+                )
+            elif chosen.protocol is not spec.protocol and not (model or chosen.models):
+                print(
+                    f"cligate: note: requests from {tool} will be translated to "
+                    f"{chosen.protocol.display_name}; '{provider}' does not know {tool}'s own "
+                    "model names, so give it a model with --model",
                     file=sys.stderr,
                 )
         tiers = parse_pairs(tier or [], "--tier")

@@ -28,12 +28,22 @@ KEY_FROM_ENV, KEY_OTHER_ENV, KEY_PASTE = "env", "other-env", "paste"
 
 
 def offered_presets(presets: Mapping[str, Preset], protocol: WireProtocol | None) -> list[Preset]:
-    """The supported presets, only those with an endpoint of ``protocol`` when given."""
-    return [
-        p
-        for p in presets.values()
-        if p.supported and (protocol is None or p.endpoint(protocol) is not None)
-    ]
+    """The supported presets; for a tool of ``protocol``, those it can use, natively first."""
+    usable = [p for p in presets.values() if p.supported and usable_endpoint(p, protocol)]
+    return sorted(usable, key=lambda p: protocol is not None and p.endpoint(protocol) is None)
+
+
+def usable_endpoint(preset: Preset, protocol: WireProtocol | None) -> WireProtocol | None:
+    """The endpoint a tool of ``protocol`` should use: its own protocol's, else one cligate
+    translates to; None if there is none (or no tool protocol was given and there is a
+    choice to make)."""
+    if protocol is None:
+        return preset.endpoints[0].protocol
+    if preset.endpoint(protocol) is not None:
+        return protocol
+    from cligate.protocols.codecs import can_translate
+
+    return next((e.protocol for e in preset.endpoints if can_translate(protocol, e.protocol)), None)
 
 
 def ask_provider(
@@ -44,13 +54,9 @@ def ask_provider(
 ) -> ProviderRequest:
     """Pick a preset (only those offering ``protocol`` when given), its endpoint, its key."""
     env = os.environ if env is None else env
-    offered = [
-        p
-        for p in presets.values()
-        if p.supported and (protocol is None or p.endpoint(protocol) is not None)
-    ]
+    offered = offered_presets(presets, protocol)
     preset = asks.select("Which provider?", [(f"{p.display_name} ({p.id})", p) for p in offered])
-    chosen_protocol = protocol
+    chosen_protocol = usable_endpoint(preset, protocol) if protocol is not None else None
     if chosen_protocol is None and len(preset.endpoints) > 1:
         chosen_protocol = asks.select(
             "Which of its APIs?",
@@ -106,15 +112,22 @@ class BindingAnswers:
     tiers: dict[str, str] = field(default_factory=dict)
 
 
+def _translation_note(tool: WireProtocol, provider: WireProtocol) -> str:
+    from cligate.protocols.codecs import can_translate
+
+    if provider is tool:
+        return ""
+    if can_translate(tool, provider):
+        return f" (translated to {provider.display_name})"
+    return f" ({provider.display_name}: cannot be translated yet)"
+
+
 def ask_binding(asks: Asks, settings: Settings, tool: ToolSpec) -> BindingAnswers:
     """Pick the tool's provider (those speaking its protocol first), default model and tiers."""
     providers = sorted(
         settings.providers.values(), key=lambda p: (p.protocol is not tool.protocol, p.name)
     )
-    choices = [
-        (p.name + ("" if p.protocol is tool.protocol else " (needs translation: not yet)"), p.name)
-        for p in providers
-    ]
+    choices = [(p.name + _translation_note(tool.protocol, p.protocol), p.name) for p in providers]
     provider = asks.select(f"Which provider should {tool.name} use?", choices)
     model = asks.text("Default model (empty: leave it as it is):").strip() or None
     tiers: dict[str, str] = {}

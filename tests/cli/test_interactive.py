@@ -71,10 +71,15 @@ def test_a_pasted_key_is_read_hidden_and_stored(keyboard: tuple[Prompter, object
     assert table["models"] == ["my/own-model"]
 
 
-def test_only_presets_of_the_tools_protocol_are_offered() -> None:
-    offered = {p.id for p in offered_presets(load_presets(), WireProtocol.ANTHROPIC)}
-    assert {"deepseek", "qwen", "openrouter", "anthropic"} <= offered
-    assert not {"mistral", "groq", "vertex-anthropic"} & offered  # no such API / unsupported
+def test_presets_a_tool_can_use_are_offered_its_own_protocol_first() -> None:
+    offered = [p.id for p in offered_presets(load_presets(), WireProtocol.ANTHROPIC)]
+    assert {"deepseek", "qwen", "openrouter", "anthropic"} <= set(offered)
+    # Chat-only providers are reached by translation; unsupported presets never show.
+    assert {"mistral", "groq"} <= set(offered) and "vertex-anthropic" not in offered
+    assert offered.index("anthropic") < offered.index("groq")
+    # A tool whose protocol cligate cannot translate yet sees only its own protocol's presets.
+    gemini = {p.id for p in offered_presets(load_presets(), WireProtocol.GEMINI)}
+    assert "gemini" in gemini and "groq" not in gemini
 
 
 def test_binding_by_questions(keyboard: tuple[Prompter, object]) -> None:

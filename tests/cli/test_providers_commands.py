@@ -118,12 +118,24 @@ def test_bind_and_remove(config_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert "provider" not in written(config_dir)["tools"]["claude"]  # type: ignore[index]
 
 
-def test_binding_a_provider_of_another_protocol_warns(
+def test_binding_a_provider_cligate_cannot_translate_to_warns(
     config_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_app(["providers", "add", "groq"]) == 0
-    assert run_app(["bind", "claude", "--provider", "groq"]) == 0
+    assert run_app(["providers", "add", "gemini"]) == 0
+    assert run_app(["bind", "claude", "--provider", "gemini"]) == 0
     assert "cannot translate between them yet" in capsys.readouterr().err
+
+
+def test_binding_a_translated_provider_without_a_model_says_to_pick_one(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (config_dir / "config.toml").write_text(
+        '[providers.local]\nprotocol = "openai-chat"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    )
+    assert run_app(["bind", "claude", "--provider", "local"]) == 0
+    assert "give it a model with --model" in capsys.readouterr().err
+    assert run_app(["bind", "claude", "--provider", "local", "--model", "qwen3"]) == 0
+    assert "cligate: note" not in capsys.readouterr().err
 
 
 def test_edit_changes_fields_and_keeps_comments(config_dir: Path) -> None:
