@@ -168,10 +168,23 @@ async def _serve(
     proxy = ProxyServer(handler, handler.error_for_path, secret)
     try:
         await proxy.start(listener)
+        _load_codecs(plan)
         return await supervisor.wait()
     finally:
         await proxy.close()
         await upstream.aclose()
+
+
+def _load_codecs(plan: LaunchPlan) -> None:
+    """When the bound provider speaks another protocol, import the codecs while the tool is
+    still booting, so its first request does not wait for them (a fallback that needs them
+    loads them when it is first used)."""
+    bound = plan.settings.providers[plan.binding.provider or ""]
+    if bound.protocol is not plan.tool.protocol:
+        from cligate.protocols.codecs import codec_for
+
+        codec_for(plan.tool.protocol)
+        codec_for(bound.protocol)
 
 
 def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> int:

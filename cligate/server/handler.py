@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import UpstreamError
 from cligate.protocols import ir
+from cligate.protocols.capabilities import Rule
 from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
@@ -99,6 +100,7 @@ class GatewayHandler:
         self._context = context
         self._upstream = upstream
         self._requests = 0  # rotates pools round-robin
+        self._warned: set[tuple[str, Rule]] = set()  # lossy degradations already logged
 
     def error_for_path(self, status: int, message: str, path: str) -> OutgoingResponse:
         """An error in the protocol the caller speaks (judged by path, else the tool's)."""
@@ -268,9 +270,13 @@ class GatewayHandler:
         )
         degradations = translated.decisions.summary()
         for item in translated.decisions.recorded:
-            level = logging.WARNING if item.rule.lossy else logging.INFO
+            # A lossy degradation is always logged, once per target and rule for the run (it
+            # would repeat on every turn); the rest only with --verbose.
+            first_time = (profile.name, item.rule) not in self._warned
+            level = logging.WARNING if item.rule.lossy and first_time else logging.INFO
             if logger.isEnabledFor(level):
-                logger.log(level, "%s: %s", profile.name, item)
+                self._warned.add((profile.name, item.rule))
+                logger.log(level, "degraded for %s: %s", profile.name, item)
         origin, target_path = split_url(upstream_url(provider, upstream.generate_path, ""))
         if origin != _origin_of(provider.base_url):
             raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
