@@ -27,12 +27,16 @@ from tests.fake_upstream import (
     Hang,
     HttpError,
     Reply,
+    ShellCommands,
     ShellRoundTrip,
     SlowFirstByte,
     TextReply,
+    ToolCall,
     Turn,
+    chat_pairing_errors,
     minimal_instance,
 )
+from tests.fake_upstream.__main__ import parse_script
 
 KEY = "up-key"
 CMD = "cat token.txt"
@@ -449,6 +453,200 @@ def test_chat_wrong_key(up: FakeUpstream) -> None:
     assert err.value.code == "invalid_api_key"
 
 
+# ------------------------------------------------- Chat: parallel calls, tool loops, reasoning
+
+TWO = ("printf A > a.txt", CMD)
+"""Two commands asked for in one turn by the parallel tests."""
+
+
+def chat_turn(
+    client: openai.OpenAI, messages: list[Any], stream: bool, tools: Any = CHAT_TOOLS
+) -> tuple[Any, str | None]:
+    """One Chat completion (streamed through the SDK's accumulator or not): the message and
+    its finish reason."""
+    if stream:
+        with client.chat.completions.stream(
+            model="c", messages=messages, tools=tools, stream_options={"include_usage": True}
+        ) as s:
+            done = s.get_final_completion()
+    else:
+        done = client.chat.completions.create(model="c", messages=messages, tools=tools)
+    return done.choices[0].message, done.choices[0].finish_reason
+
+
+def chat_echo(message: Any) -> dict[str, Any]:
+    """The assistant message as a client sends it back in the next request."""
+    return {
+        "role": "assistant",
+        "content": message.content,
+        "tool_calls": [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.function.name, "arguments": c.function.arguments},
+            }
+            for c in message.tool_calls or []
+        ],
+    }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_parallel_tool_calls_round_trip(up: FakeUpstream, stream: bool) -> None:
+    up.set_script(ShellCommands(TWO, parallel=True))
+    client = openai_client(up)
+    messages: list[Any] = [{"role": "user", "content": "make a.txt and show the token"}]
+    first, finish = chat_turn(client, messages, stream)
+    assert finish == "tool_calls"
+    calls = first.tool_calls or []
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in calls] == [
+        ("run_bash", {"command": TWO[0]}),
+        ("run_bash", {"command": TWO[1]}),
+    ]
+    ids = [c.id for c in calls]
+    assert len(set(ids)) == 2 and all(i.startswith("call_") for i in ids)
+    asked = up.requests[-1]
+    assert asked.outcome == "tool_call:run_bash,run_bash"
+    assert asked.reply is not None and [c.call_id for c in asked.reply.tool_calls] == ids
+    secret = token()
+    messages.append(chat_echo(first))
+    messages.append({"role": "tool", "tool_call_id": ids[0], "content": ""})
+    messages.append({"role": "tool", "tool_call_id": ids[1], "content": f"{secret}\n"})
+    final, finish = chat_turn(client, messages, stream)
+    assert (final.content, final.tool_calls, finish) == (f"FINAL: {secret}", None, "stop")
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_results == ("", f"{secret}\n")
+    assert turn.tool_result_ids == tuple(ids) == turn.call_ids
+    assert turn.tool_pairing_errors == ()
+
+
+def test_chat_parallel_calls_stream_one_call_at_a_time(up: FakeUpstream) -> None:
+    """Raw chunks: each call's head (index, id, name) then its argument fragments, indices
+    0, 1, ... in order and never interleaved."""
+    up.set_script(ShellCommands(("echo one", "echo two", "echo three")))
+    raw = httpx.post(
+        up.base_url + "/v1/chat/completions",
+        headers={"authorization": f"Bearer {KEY}"},
+        json={"model": "c", "messages": [], "tools": CHAT_TOOLS, "stream": True},
+    )
+    fragments = [
+        call
+        for chunk in _sse_payloads(raw.text)
+        for choice in chunk["choices"]
+        for call in choice["delta"].get("tool_calls", [])
+    ]
+    indices = [f["index"] for f in fragments]
+    assert indices == sorted(indices) and set(indices) == {0, 1, 2}
+    heads = [f for f in fragments if "id" in f]
+    assert [h["index"] for h in heads] == [0, 1, 2]
+    assert all(h["type"] == "function" and h["function"]["name"] == "run_bash" for h in heads)
+    for index, command in enumerate(("echo one", "echo two", "echo three")):
+        args = "".join(f["function"]["arguments"] for f in fragments if f["index"] == index)
+        assert json.loads(args) == {"command": command}
+        # the head comes before the fragments of its own index
+        assert fragments[indices.index(index)] is heads[index]
+    assert raw.text.endswith("data: [DONE]\n\n")
+
+
+def test_chat_parallel_answer_names_missing_results(up: FakeUpstream) -> None:
+    up.set_script(ShellCommands(TWO))
+    client = openai_client(up)
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+    first, _ = chat_turn(client, messages, stream=False)
+    ids = [c.id for c in first.tool_calls or []]
+    messages.append(chat_echo(first))
+    messages.append({"role": "tool", "tool_call_id": ids[1], "content": "only one"})
+    final, _ = chat_turn(client, messages, stream=False)
+    assert final.content == "fake upstream: expected 2 tool results, got 1"
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_pairing_errors == (f"the last assistant calls ['{ids[0]}'] are unanswered",)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_multi_step_tool_loop(up: FakeUpstream, stream: bool) -> None:
+    commands = ("printf A > a.txt", "cat a.txt", CMD)
+    up.set_script(ShellCommands(commands, parallel=False))
+    client = openai_client(up)
+    messages: list[Any] = [{"role": "user", "content": "three steps"}]
+    outputs = ["", "A", token()]
+    for step, command in enumerate(commands):
+        message, finish = chat_turn(client, messages, stream)
+        assert finish == "tool_calls"
+        (call,) = message.tool_calls or []
+        assert json.loads(call.function.arguments) == {"command": command}
+        messages.append(chat_echo(message))
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": outputs[step]})
+    final, finish = chat_turn(client, messages, stream)
+    assert (final.content, finish) == (f"FINAL: A {outputs[2]}", "stop")
+    turns = [r.turn for r in up.requests]
+    assert [len(t.call_ids) for t in turns if t is not None] == [0, 1, 2, 3]
+    assert all(t is not None and t.tool_pairing_errors == () for t in turns)
+    assert [r.outcome for r in up.requests] == ["tool_call:run_bash"] * 3 + ["text"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_reasoning_content_comes_before_the_text(up: FakeUpstream, stream: bool) -> None:
+    up.set_script(TextReply("the answer is four", reasoning="two plus two, carry nothing"))
+    client = openai_client(up)
+    messages: Any = [{"role": "user", "content": "2+2?"}]
+    if not stream:
+        message = client.chat.completions.create(model="c", messages=messages).choices[0].message
+        assert message.content == "the answer is four"
+        assert (message.model_extra or {})["reasoning_content"] == "two plus two, carry nothing"
+        return
+    chunks = client.chat.completions.create(model="c", messages=messages, stream=True)
+    kinds: list[tuple[str, str]] = []
+    for chunk in chunks:
+        for choice in chunk.choices:
+            thinking = (choice.delta.model_extra or {}).get("reasoning_content")
+            if thinking:
+                kinds.append(("reasoning", thinking))
+            if choice.delta.content:
+                kinds.append(("text", choice.delta.content))
+    order = [kind for kind, _ in kinds]
+    assert order == sorted(order) and order.count("reasoning") > 1  # all thinking first
+    assert "".join(t for k, t in kinds if k == "reasoning") == "two plus two, carry nothing"
+    assert "".join(t for k, t in kinds if k == "text") == "the answer is four"
+
+
+def test_chat_without_reasoning_sends_no_reasoning_field(up: FakeUpstream) -> None:
+    up.set_script(TextReply("plain"))
+    for stream in (False, True):
+        raw = httpx.post(
+            up.base_url + "/v1/chat/completions",
+            headers={"authorization": f"Bearer {KEY}"},
+            json={"model": "c", "messages": [], "stream": stream},
+        )
+        assert "reasoning_content" not in raw.text
+
+
+def test_chat_pairing_errors() -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    other = dict(call, id="call_2")
+    user: dict[str, Any] = {"role": "user", "content": "x"}
+    asked: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call, other]}
+    one = {"role": "tool", "tool_call_id": "call_1", "content": "a"}
+    two = {"role": "tool", "tool_call_id": "call_2", "content": "b"}
+    assert (
+        chat_pairing_errors([user, asked, two, one, {"role": "assistant", "content": "ok"}]) == ()
+    )
+    assert chat_pairing_errors([user, asked, one]) == (
+        "the last assistant calls ['call_2'] are unanswered",
+    )
+    assert chat_pairing_errors([user, asked, one, user, two]) == (
+        "messages[3] (user): calls ['call_2'] are still unanswered",
+        "messages[4]: tool_call_id 'call_2' answers no open call",
+    )
+    assert chat_pairing_errors([user, one]) == (
+        "messages[1]: tool_call_id 'call_1' answers no open call",
+    )
+    twice: dict[str, Any] = {"role": "assistant", "tool_calls": [call, call]}
+    assert chat_pairing_errors([user, twice, one]) == (
+        "messages[1]: tool call id 'call_1' repeats",
+    )
+
+
 # ---------------------------------------------------------------------------- Gemini
 
 
@@ -567,6 +765,161 @@ def test_gemini_cut_stream_and_json_array_stream(up: FakeUpstream) -> None:
         for chunk in client.models.generate_content_stream(model="g", contents="x"):
             seen.append(chunk.text or "")
     assert seen == ["alpha", " beta"]
+
+
+# ------------------------------------------- parallel calls: Anthropic, Responses, Gemini
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_anthropic_parallel_tool_use_blocks(up: FakeUpstream, stream: bool) -> None:
+    up.set_script(ShellCommands(TWO))
+    client = anthropic_client(up)
+    tools: Any = [READ_TOOL, BASH_TOOL]
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+
+    def call() -> anthropic.types.Message:
+        if stream:
+            with client.messages.stream(
+                model="m", max_tokens=100, messages=messages, tools=tools
+            ) as s:
+                return s.get_final_message()
+        return client.messages.create(model="m", max_tokens=100, messages=messages, tools=tools)
+
+    first = call()
+    assert first.stop_reason == "tool_use"
+    assert [b.type for b in first.content] == ["text", "tool_use", "tool_use"]
+    uses = [b for b in first.content if b.type == "tool_use"]
+    assert [(u.name, u.input["command"]) for u in uses] == [("Bash", TWO[0]), ("Bash", TWO[1])]
+    assert uses[0].id != uses[1].id
+    secret = token()
+    messages.append({"role": "assistant", "content": [b.model_dump() for b in first.content]})
+    messages.append(
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": uses[0].id, "content": ""},
+                {"type": "tool_result", "tool_use_id": uses[1].id, "content": secret},
+            ],
+        }
+    )
+    final = call()
+    assert final.content[0].type == "text" and final.content[0].text == f"FINAL: {secret}"
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_result_ids == (uses[0].id, uses[1].id) == turn.call_ids
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_responses_parallel_function_call_items(up: FakeUpstream, stream: bool) -> None:
+    up.set_script(ShellCommands(TWO))
+    client = openai_client(up)
+    items: list[Any] = [{"role": "user", "content": "go"}]
+    tools: Any = [EXEC_COMMAND_TOOL]
+
+    def call() -> tuple[openai.types.responses.Response, list[Any]]:
+        if stream:
+            with client.responses.stream(model="gpt-x", input=items, tools=tools) as s:
+                events = list(s)
+                return s.get_final_response(), events
+        return client.responses.create(model="gpt-x", input=items, tools=tools), []
+
+    first, events = call()
+    calls = [o for o in first.output if o.type == "function_call"]
+    assert [json.loads(c.arguments) for c in calls] == [{"cmd": TWO[0]}, {"cmd": TWO[1]}]
+    assert len({c.call_id for c in calls}) == 2 and len({c.id for c in calls}) == 2
+    if stream:
+        added = [e for e in events if e.type == "response.output_item.added"]
+        assert [(e.output_index, e.item.type) for e in added] == [
+            (0, "message"),
+            (1, "function_call"),
+            (2, "function_call"),
+        ]
+    secret = token()
+    for c in calls:
+        items.append(
+            {
+                "type": "function_call",
+                "call_id": c.call_id,
+                "name": c.name,
+                "arguments": c.arguments,
+            }
+        )
+    items.append({"type": "function_call_output", "call_id": calls[0].call_id, "output": "ok"})
+    items.append({"type": "function_call_output", "call_id": calls[1].call_id, "output": secret})
+    final, _ = call()
+    assert final.output_text == f"FINAL: ok {secret}"
+    turn = up.requests[-1].turn
+    assert turn is not None and turn.tool_result_ids == tuple(c.call_id for c in calls)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_gemini_parallel_function_call_parts(up: FakeUpstream, stream: bool) -> None:
+    up.set_script(ShellCommands(TWO))
+    client = genai_client(up)
+    config = gt.GenerateContentConfig(tools=[GEMINI_SHELL])
+    contents: list[gt.Content] = [gt.Content(role="user", parts=[gt.Part(text="go")])]
+
+    def parts() -> list[gt.Part]:
+        if stream:
+            chunks = list(
+                client.models.generate_content_stream(model="g", contents=contents, config=config)
+            )
+        else:
+            chunks = [client.models.generate_content(model="g", contents=contents, config=config)]
+        return [
+            p
+            for c in chunks
+            if c.candidates and c.candidates[0].content
+            for p in c.candidates[0].content.parts or []
+        ]
+
+    first = parts()
+    calls = [p.function_call for p in first if p.function_call]
+    assert [(c.name, (c.args or {})["command"]) for c in calls] == [
+        ("run_shell_command", TWO[0]),
+        ("run_shell_command", TWO[1]),
+    ]
+    assert calls[0].id != calls[1].id
+    secret = token()
+    contents.append(gt.Content(role="model", parts=first))
+    contents.append(
+        gt.Content(
+            role="user",
+            parts=[
+                gt.Part(
+                    function_response=gt.FunctionResponse(
+                        id=c.id, name=c.name, response={"output": out}
+                    )
+                )
+                for c, out in zip(calls, ["done", secret], strict=True)
+            ],
+        )
+    )
+    assert "".join(p.text or "" for p in parts()) == f"FINAL: done {secret}"
+
+
+def test_reply_keeps_tool_call_and_tool_calls_in_step() -> None:
+    one = ToolCall(name="Bash", call_id="a", arguments={"command": "x"})
+    two = ToolCall(name="Read", call_id="b")
+    assert Reply(text="t", tool_call=one).tool_calls == (one,)
+    assert Reply("t", one).tool_calls == (one,)  # positional, as older callers build it
+    both = Reply(tool_calls=(one, two))
+    assert (both.tool_call, both.outcome) == (one, "tool_call:Bash,Read")
+    assert Reply(tool_call=one, tool_calls=(one, two)).tool_calls == (one, two)
+    assert (Reply().tool_call, Reply().tool_calls, Reply().outcome) == (None, (), "text")
+    with pytest.raises(ValueError, match="first of tool_calls"):
+        Reply(tool_call=two, tool_calls=(one, two))
+    with pytest.raises(ValueError, match="repeat"):
+        Reply(tool_calls=(one, one))
+
+
+def test_cli_script_specs_for_several_commands() -> None:
+    assert parse_script("parallel:printf A > a.txt ;; cat token.txt") == ShellCommands(
+        ("printf A > a.txt", "cat token.txt"), parallel=True
+    )
+    assert parse_script("steps:echo 1 ;; echo 2") == ShellCommands(
+        ("echo 1", "echo 2"), parallel=False
+    )
 
 
 # ---------------------------------------------------------------------------- server behaviour

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -97,3 +98,31 @@ def run_cligate(
             f"cligate run {tool} timed out\nstdout:{stdout[-2000:]}\nstderr:{stderr[-2000:]}"
         )
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@dataclass
+class EnvSpy:
+    """Starts a CLI through a small shell wrapper that first writes down some of the variables
+    cligate gave it (e.g. the per-run secret), then execs the real CLI in its place."""
+
+    env: dict[str, str]
+    """Extra environment for ``run_cligate``: points cligate at the wrapper."""
+    record: Path
+
+    def read(self) -> dict[str, str]:
+        """The recorded variables (empty until the tool has started)."""
+        if not self.record.exists():
+            return {}
+        pairs = (line.partition("=") for line in self.record.read_text().splitlines())
+        return {name: value for name, _, value in pairs if name}
+
+
+def spy_on_env(sandbox: Sandbox, tool: str, names: tuple[str, ...]) -> EnvSpy:
+    real = require_cli(tool)
+    root = sandbox.home.parent
+    record = root / f"{tool}-env.txt"
+    lines = [f'printf "%s\\n" "{name}=${{{name}}}" >> {shlex.quote(str(record))}' for name in names]
+    wrapper = root / f"{tool}-spy"
+    wrapper.write_text("#!/bin/sh\n" + "\n".join(lines) + f'\nexec {shlex.quote(str(real))} "$@"\n')
+    wrapper.chmod(0o755)
+    return EnvSpy({f"CLIGATE_{tool.upper()}_BIN": str(wrapper)}, record)

@@ -17,9 +17,9 @@ from .model import (
     ToolSpec,
     Turn,
 )
-from .parse import parse_turn
+from .parse import chat_pairing_errors, parse_turn
 from .schema_instance import minimal_instance
-from .scripts import Script, ShellRoundTrip, TextReply, answer, normalize_output
+from .scripts import Script, ShellCommands, ShellRoundTrip, TextReply, answer, normalize_output
 from .server import FakeUpstream
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "Script",
+    "ShellCommands",
     "ShellRoundTrip",
     "SlowFirstByte",
     "TextReply",
@@ -39,6 +40,7 @@ __all__ = [
     "ToolSpec",
     "Turn",
     "answer",
+    "chat_pairing_errors",
     "minimal_instance",
     "normalize_output",
     "parse_turn",

@@ -2,6 +2,7 @@
 
 python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
 python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
+python -m tests.fake_upstream --script parallel:"printf A > a.txt ;; cat token.txt"
 """
 
 from __future__ import annotations
@@ -11,18 +12,26 @@ import signal
 import sys
 
 from .model import CutStream, Fault, Hang, HttpError, SlowFirstByte
-from .scripts import Script, ShellRoundTrip, TextReply
+from .scripts import Script, ShellCommands, ShellRoundTrip, TextReply
 from .server import FakeUpstream
+
+COMMAND_SEPARATOR = " ;; "
 
 
 def parse_script(spec: str) -> Script:
-    """`text:WORDS` or `shell:COMMAND`."""
+    """`text:WORDS`, `shell:COMMAND`, or `parallel:`/`steps:` with commands joined by " ;; "
+    (all in one turn, or one per turn)."""
     kind, sep, value = spec.partition(":")
     if sep and kind == "text":
         return TextReply(value)
     if sep and kind == "shell":
         return ShellRoundTrip(value)
-    raise argparse.ArgumentTypeError(f"script must be text:WORDS or shell:COMMAND, not {spec!r}")
+    commands = tuple(c.strip() for c in value.split(COMMAND_SEPARATOR) if c.strip())
+    if sep and kind in ("parallel", "steps") and commands:
+        return ShellCommands(commands, parallel=kind == "parallel")
+    raise argparse.ArgumentTypeError(
+        f"script must be text:WORDS, shell:COMMAND, parallel:CMDS or steps:CMDS, not {spec!r}"
+    )
 
 
 def parse_fault(spec: str) -> Fault:
@@ -51,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         "--script",
         type=parse_script,
         default=TextReply("hi"),
-        help="text:WORDS or shell:COMMAND (default text:hi)",
+        help="text:WORDS, shell:COMMAND, parallel:CMD ;; CMD or steps:CMD ;; CMD (default text:hi)",
     )
     parser.add_argument(
         "--fault",

@@ -29,7 +29,12 @@ class RecordedRequest:
     protocol: Protocol | None
     """None for requests that matched no model endpoint (preconnects, 404s)."""
     outcome: str = ""
-    """What the fake answered: "text", "json", "tool_call:NAME", "error:401", "fault:cut", ..."""
+    """What the fake answered: "text", "json", "tool_call:NAME", "tool_call:A,B" (several calls
+    in one turn), "error:401", "fault:cut", ..."""
+    turn: Turn | None = None
+    """The request as the scripts saw it (None for requests that matched no model endpoint)."""
+    reply: Reply | None = None
+    """What the script answered (None for errors, faults other than a cut, count_tokens)."""
 
     @property
     def query_params(self) -> dict[str, list[str]]:
@@ -125,6 +130,17 @@ class Turn:
     """The requested output schema when JSON output is requested ({} = any JSON object)."""
     wants_json: bool
     body_size: int
+    tool_result_ids: tuple[str, ...] = ()
+    """The call ids the latest turn's tool results answer, in the order of `tool_results`
+    ("" where a result names none)."""
+    call_ids: tuple[str, ...] = ()
+    """The ids of every tool call the assistant made in the conversation, in order."""
+    all_tool_results: tuple[str, ...] = ()
+    """Texts of every tool result in the conversation, in order (multi-step tool loops)."""
+    tool_pairing_errors: tuple[str, ...] = ()
+    """Chat Completions only: where the conversation breaks OpenAI's rule that an assistant
+    message with `tool_calls` is followed by one `tool` message per call id, and that every
+    `tool` message answers such a call. Empty when the history is well formed."""
 
 
 # ---------------------------------------------------------------------------- replies
@@ -150,16 +166,37 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the fake model says: optional text, then an optional tool call."""
+    """What the fake model says: optional reasoning, optional text, then optional tool calls.
+
+    `tool_call` (one call) and `tool_calls` (several calls in one assistant turn) are two
+    views of the same thing: give either; after construction `tool_call` is the first call of
+    `tool_calls` (or None). `reasoning` is rendered by the Chat renderer only (as
+    `reasoning_content`, before the text).
+    """
 
     text: str = ""
     tool_call: ToolCall | None = None
     kind: Literal["text", "json", "tool_call"] = "text"
+    tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str = ""
+
+    def __post_init__(self) -> None:
+        calls = tuple(self.tool_calls)
+        if self.tool_call is not None:
+            if not calls:
+                calls = (self.tool_call,)
+            elif calls[0] != self.tool_call:
+                raise ValueError("Reply: tool_call must be the first of tool_calls")
+        ids = [c.call_id for c in calls]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"Reply: tool call ids repeat: {ids}")
+        object.__setattr__(self, "tool_calls", calls)
+        object.__setattr__(self, "tool_call", calls[0] if calls else None)
 
     @property
     def outcome(self) -> str:
-        if self.tool_call is not None:
-            return f"tool_call:{self.tool_call.name}"
+        if self.tool_calls:
+            return "tool_call:" + ",".join(c.name for c in self.tool_calls)
         return self.kind
 
 
@@ -175,7 +212,7 @@ class Usage:
 
 def estimate_usage(turn: Turn, reply: Reply) -> Usage:
     """Cheap, deterministic token counts (about 4 bytes a token)."""
-    out = len(reply.text)
-    if reply.tool_call is not None:
-        out += len(reply.tool_call.arguments_json) + len(reply.tool_call.input)
+    out = len(reply.text) + len(reply.reasoning)
+    for call in reply.tool_calls:
+        out += len(call.arguments_json) + len(call.input)
     return Usage(input_tokens=max(1, turn.body_size // 4), output_tokens=max(1, out // 4))

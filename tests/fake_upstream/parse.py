@@ -31,6 +31,10 @@ def gemini_model(path: str) -> str:
 # ---------------------------------------------------------------------------- helpers
 
 
+def _id(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -100,19 +104,26 @@ def _anthropic(body: dict[str, Any], size: int) -> Turn:
         if isinstance(name, str):
             schema = tool.get("input_schema")
             tools.append(ToolSpec(name=name, schema=schema if isinstance(schema, dict) else {}))
+    messages = _dicts(body.get("messages"))
     results: tuple[str, ...] | None = None
-    for message in reversed(_dicts(body.get("messages"))):
+    result_ids: tuple[str, ...] = ()
+    for message in reversed(messages):
         role = message.get("role")
         if role == "system":  # Claude Code inserts these after a user turn
             continue
         if role == "user":
-            found = [
-                _text_of(block.get("content"))
-                for block in _dicts(message.get("content"))
-                if block.get("type") == "tool_result"
-            ]
-            results = tuple(found) if found else None
+            blocks = _anthropic_results(message)
+            results = tuple(_text_of(b.get("content")) for b in blocks) or None
+            result_ids = tuple(_id(b.get("tool_use_id")) for b in blocks)
         break
+    call_ids: list[str] = []
+    every_result: list[str] = []
+    for message in messages:
+        if message.get("role") == "assistant":
+            blocks = _dicts(message.get("content"))
+            call_ids.extend(_id(b.get("id")) for b in blocks if b.get("type") == "tool_use")
+        elif message.get("role") == "user":
+            every_result.extend(_text_of(b.get("content")) for b in _anthropic_results(message))
     config = body.get("output_config")
     fmt = config.get("format") if isinstance(config, dict) else None
     wants_json, schema = _schema_request(fmt if fmt is not None else body.get("output_format"))
@@ -125,10 +136,18 @@ def _anthropic(body: dict[str, Any], size: int) -> Turn:
         json_schema=schema,
         wants_json=wants_json,
         body_size=size,
+        tool_result_ids=result_ids,
+        call_ids=tuple(call_ids),
+        all_tool_results=tuple(every_result),
     )
 
 
+def _anthropic_results(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in _dicts(message.get("content")) if b.get("type") == "tool_result"]
+
+
 _RESULT_ITEMS = ("function_call_output", "custom_tool_call_output")
+_CALL_ITEMS = ("function_call", "custom_tool_call")
 
 
 def _responses(body: dict[str, Any], size: int) -> Turn:
@@ -138,10 +157,12 @@ def _responses(body: dict[str, Any], size: int) -> Turn:
         if item.get("type") == "additional_tools":  # codex "responses lite"
             tools.extend(_function_specs(_dicts(item.get("tools"))))
     found: list[str] = []
+    found_ids: list[str] = []
     for item in reversed(items):
         kind = item.get("type")
         if kind in _RESULT_ITEMS:
             found.append(_text_of(item.get("output")))
+            found_ids.append(_id(item.get("call_id")))
             continue
         if kind in ("message", None) and item.get("role") in ("developer", "system"):
             continue
@@ -159,6 +180,11 @@ def _responses(body: dict[str, Any], size: int) -> Turn:
         json_schema=schema,
         wants_json=wants_json,
         body_size=size,
+        tool_result_ids=tuple(reversed(found_ids)),
+        call_ids=tuple(_id(i.get("call_id")) for i in items if i.get("type") in _CALL_ITEMS),
+        all_tool_results=tuple(
+            _text_of(i.get("output")) for i in items if i.get("type") in _RESULT_ITEMS
+        ),
     )
 
 
@@ -171,15 +197,27 @@ def _chat(body: dict[str, Any], size: int) -> Turn:
             params = fn.get("parameters")
             if isinstance(name, str):
                 tools.append(ToolSpec(name=name, schema=params if isinstance(params, dict) else {}))
+    messages = _dicts(body.get("messages"))
     found: list[str] = []
-    for message in reversed(_dicts(body.get("messages"))):
+    found_ids: list[str] = []
+    for message in reversed(messages):
         role = message.get("role")
         if role in ("tool", "function"):
             found.append(_text_of(message.get("content")))
+            found_ids.append(_id(message.get("tool_call_id")))
             continue
         if role in ("system", "developer"):
             continue
         break
+    call_ids = [
+        _id(call.get("id"))
+        for message in messages
+        if message.get("role") == "assistant"
+        for call in _dicts(message.get("tool_calls"))
+    ]
+    every_result = [
+        _text_of(m.get("content")) for m in messages if m.get("role") in ("tool", "function")
+    ]
     wants_json, schema = _schema_request(body.get("response_format"))
     return Turn(
         protocol="chat",
@@ -190,7 +228,44 @@ def _chat(body: dict[str, Any], size: int) -> Turn:
         json_schema=schema,
         wants_json=wants_json,
         body_size=size,
+        tool_result_ids=tuple(reversed(found_ids)),
+        call_ids=tuple(call_ids),
+        all_tool_results=tuple(every_result),
+        tool_pairing_errors=chat_pairing_errors(messages),
     )
+
+
+def chat_pairing_errors(messages: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Where a Chat history breaks the tool-call pairing OpenAI enforces (it answers 400).
+
+    An assistant message with `tool_calls` must be followed directly by one `tool` message per
+    call id (in any order), and each `tool` message must answer a call of that message.
+    """
+    problems: list[str] = []
+    open_ids: list[str] = []
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if isinstance(call_id, str) and call_id in open_ids:
+                open_ids.remove(call_id)
+            else:
+                problems.append(f"messages[{index}]: tool_call_id {call_id!r} answers no open call")
+            continue
+        if open_ids:
+            problems.append(f"messages[{index}] ({role}): calls {open_ids} are still unanswered")
+            open_ids = []
+        if role == "assistant":
+            ids = [call.get("id") for call in _dicts(message.get("tool_calls"))]
+            if any(not isinstance(i, str) or not i for i in ids):
+                problems.append(f"messages[{index}]: a tool call without an id")
+            open_ids = [i for i in dict.fromkeys(ids) if isinstance(i, str) and i]
+            for call_id in open_ids:
+                if ids.count(call_id) > 1:
+                    problems.append(f"messages[{index}]: tool call id {call_id!r} repeats")
+    if open_ids:
+        problems.append(f"the last assistant calls {open_ids} are unanswered")
+    return tuple(problems)
 
 
 def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
@@ -203,11 +278,18 @@ def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
                 tools.append(ToolSpec(name=name, schema=params if isinstance(params, dict) else {}))
     contents = _dicts(body.get("contents"))
     found: list[str] = []
+    found_ids: list[str] = []
     if contents:
         for part in _dicts(contents[-1].get("parts")):
             response = part.get("functionResponse")
             if isinstance(response, dict):
                 found.append(_text_of(response.get("response")))
+                found_ids.append(_id(response.get("id")))
+    parts = [part for content in contents for part in _dicts(content.get("parts"))]
+    calls = [p["functionCall"] for p in parts if isinstance(p.get("functionCall"), dict)]
+    responses = [
+        p["functionResponse"] for p in parts if isinstance(p.get("functionResponse"), dict)
+    ]
     config = body.get("generationConfig")
     config = config if isinstance(config, dict) else {}
     wants_json = config.get("responseMimeType") == "application/json"
@@ -224,4 +306,7 @@ def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
         json_schema=schema,
         wants_json=wants_json,
         body_size=size,
+        tool_result_ids=tuple(found_ids),
+        call_ids=tuple(_id(c.get("id")) for c in calls),
+        all_tool_results=tuple(_text_of(r.get("response")) for r in responses),
     )

@@ -33,12 +33,16 @@ class Script(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TextReply:
-    """Always answer `text` (JSON-output requests still get schema-valid JSON)."""
+    """Always answer `text` (JSON-output requests still get schema-valid JSON).
+
+    `reasoning`, when set, comes first as thinking (Chat: `reasoning_content` deltas).
+    """
 
     text: str
+    reasoning: str = ""
 
     def reply(self, turn: Turn) -> Reply:
-        return Reply(text=self.text)
+        return Reply(text=self.text, reasoning=self.reasoning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,69 @@ class ShellRoundTrip:
             names = ", ".join(t.name for t in turn.tools)
             return Reply(text=f"fake upstream: no shell tool among: {names}")
         return Reply(text=self.preamble, tool_call=shell_call(turn, tool, self.command))
+
+
+@dataclass(frozen=True, slots=True)
+class ShellCommands:
+    """Run several shell commands, then answer `f"{final_prefix} {outputs}"`.
+
+    parallel=True asks for every command in one assistant turn (one tool call each); once the
+    latest turn carries all their results, the answer is the normalized results in call order.
+    If the latest turn carries a different number of results, the answer says so instead of
+    "FINAL:", so a test sees the mismatch.
+
+    parallel=False is a multi-step tool loop: one command per turn. The step is the number of
+    tool results in the whole conversation (stateless): with k results the next call is
+    `commands[k]`; with all of them the answer carries every result in order.
+
+    Requests without tools get `side_text`. `reasoning` goes before the text of every reply.
+    """
+
+    commands: tuple[str, ...]
+    parallel: bool = True
+    final_prefix: str = "FINAL:"
+    side_text: str = "OK"
+    preamble: str = "I will run the commands."
+    reasoning: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.commands:
+            raise ValueError("ShellCommands needs at least one command")
+
+    def reply(self, turn: Turn) -> Reply:
+        if self.parallel:
+            return self._parallel(turn)
+        return self._sequential(turn)
+
+    def _final(self, results: tuple[str, ...]) -> Reply:
+        text = f"{self.final_prefix} {normalize_output(results)}"
+        return Reply(text=text, reasoning=self.reasoning)
+
+    def _parallel(self, turn: Turn) -> Reply:
+        results = turn.tool_results
+        if results is not None:
+            if len(results) != len(self.commands):
+                wanted = len(self.commands)
+                text = f"fake upstream: expected {wanted} tool results, got {len(results)}"
+                return Reply(text=text)
+            return self._final(results)
+        return self._calls(turn, self.commands)
+
+    def _sequential(self, turn: Turn) -> Reply:
+        done = turn.all_tool_results
+        if len(done) >= len(self.commands):
+            return self._final(done)
+        return self._calls(turn, (self.commands[len(done)],))
+
+    def _calls(self, turn: Turn, commands: tuple[str, ...]) -> Reply:
+        if not turn.tools:
+            return Reply(text=self.side_text)
+        tool = find_shell_tool(turn.tools)
+        if tool is None:
+            names = ", ".join(t.name for t in turn.tools)
+            return Reply(text=f"fake upstream: no shell tool among: {names}")
+        calls = tuple(shell_call(turn, tool, command) for command in commands)
+        return Reply(text=self.preamble, tool_calls=calls, reasoning=self.reasoning)
 
 
 def answer(script: Script, turn: Turn) -> Reply:

@@ -20,7 +20,9 @@ from .model import (
     HttpError,
     Protocol,
     RecordedRequest,
+    Reply,
     SlowFirstByte,
+    Turn,
     estimate_usage,
 )
 from .parse import parse_turn
@@ -247,9 +249,17 @@ class FakeUpstream:
         headers: Headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers)
         found = route(method, path)
 
-        def record(protocol: Protocol | None, data: Any, outcome: str) -> None:
+        def record(
+            protocol: Protocol | None,
+            data: Any,
+            outcome: str,
+            turn: Turn | None = None,
+            reply: Reply | None = None,
+        ) -> None:
             self._record(
-                RecordedRequest(method, path, query, headers, body, data, protocol, outcome)
+                RecordedRequest(
+                    method, path, query, headers, body, data, protocol, outcome, turn, reply
+                )
             )
 
         if found is None:
@@ -270,28 +280,31 @@ class FakeUpstream:
             record(protocol, None, "error:400")
             answer400 = error_answer(protocol, 400, "request body is not valid JSON")
             return await self._send(conn, writer, answer400, None)
+        turn = parse_turn(protocol, data, path, len(body))
         if not authorized(protocol, self.api_key, headers, query):
-            record(protocol, data, "error:401")
+            record(protocol, data, "error:401", turn)
             answer401 = error_answer(protocol, 401, AUTH_MESSAGES[protocol])
             return await self._send(conn, writer, answer401, None)
         fault = self._take_fault()
         if isinstance(fault, HttpError):
-            record(protocol, data, f"error:{fault.status}")
+            record(protocol, data, f"error:{fault.status}", turn)
             rendered = error_answer(protocol, fault.status, fault.message, fault.retry_after)
             return await self._send(conn, writer, rendered, None)
         if isinstance(fault, Hang):
-            record(protocol, data, "fault:hang")
+            record(protocol, data, "fault:hang", turn)
             await asyncio.sleep(fault.seconds)
             return False
         if isinstance(fault, SlowFirstByte):
             await asyncio.sleep(fault.seconds)
+        reply: Reply | None = None
         try:
-            rendered, outcome = self._answer(found, data, path, query, len(body))
+            rendered, reply = self._answer(found, turn, data, query)
+            outcome = reply.outcome if reply is not None else "count_tokens"
         except Exception as exc:  # a broken custom script: say so instead of dropping the line
             rendered = error_answer(protocol, 500, f"fake upstream script failed: {exc!r}")
             outcome = "error:500"
         cut = fault if isinstance(fault, CutStream) else None
-        record(protocol, data, "fault:cut" if cut is not None else outcome)
+        record(protocol, data, "fault:cut" if cut is not None else outcome, turn, reply)
         return await self._send(conn, writer, rendered, cut)
 
     def _model_listing(self, path: str, headers: Headers, query: str) -> Rendered:
@@ -311,23 +324,23 @@ class FakeUpstream:
         return Rendered(200, json_type, json.dumps(body).encode())
 
     def _answer(
-        self, found: Route, data: Any, path: str, query: str, size: int
-    ) -> tuple[Rendered, str]:
-        turn = parse_turn(found.protocol, data, path, size)
+        self, found: Route, turn: Turn, data: Any, query: str
+    ) -> tuple[Rendered, Reply | None]:
+        """The rendered answer and the script's reply (None for count_tokens)."""
         if found.endpoint == "count_tokens":
-            return wire_anthropic.count_tokens(turn), "count_tokens"
+            return wire_anthropic.count_tokens(turn), None
         reply = answer(self._script, turn)
         usage = estimate_usage(turn, reply)
         if found.protocol == "anthropic":
-            return wire_anthropic.render(turn, reply, usage), reply.outcome
+            return wire_anthropic.render(turn, reply, usage), reply
         if found.protocol == "responses":
-            return wire_responses.render(turn, reply, usage), reply.outcome
+            return wire_responses.render(turn, reply, usage), reply
         if found.protocol == "chat":
             options = data.get("stream_options") if isinstance(data, dict) else None
             include = isinstance(options, dict) and options.get("include_usage") is True
-            return wire_chat.render(turn, reply, usage, include), reply.outcome
+            return wire_chat.render(turn, reply, usage, include), reply
         sse = "alt=sse" in query
-        return wire_gemini.render(turn, reply, usage, sse), reply.outcome
+        return wire_gemini.render(turn, reply, usage, sse), reply
 
     async def _send(
         self,

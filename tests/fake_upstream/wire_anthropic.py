@@ -22,8 +22,7 @@ def _blocks(reply: Reply) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if reply.text:
         blocks.append({"type": "text", "text": reply.text})
-    call = reply.tool_call
-    if call is not None:
+    for call in reply.tool_calls:
         blocks.append(
             {"type": "tool_use", "id": call.call_id, "name": call.name, "input": call.arguments}
         )
@@ -37,7 +36,7 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
         "role": "assistant",
         "model": turn.model,
         "content": _blocks(reply),
-        "stop_reason": "tool_use" if reply.tool_call is not None else "end_turn",
+        "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
         "stop_sequence": None,
         "usage": _usage(usage, usage.output_tokens),
     }
@@ -55,13 +54,13 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
             events.append(_delta(index, {"type": "text_delta", "text": piece}))
         events.append(_stop(index))
         index += 1
-    call = reply.tool_call
-    if call is not None:
+    for call in reply.tool_calls:
         block = {"type": "tool_use", "id": call.call_id, "name": call.name, "input": {}}
         events.append(_start(index, block))
         for piece in split_text(call.arguments_json, 2):
             events.append(_delta(index, {"type": "input_json_delta", "partial_json": piece}))
         events.append(_stop(index))
+        index += 1
     delta = {
         "type": "message_delta",
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},

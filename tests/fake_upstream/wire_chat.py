@@ -23,21 +23,24 @@ def _usage(usage: Usage) -> dict[str, Any]:
 def render(turn: Turn, reply: Reply, usage: Usage, include_usage: bool) -> Rendered:
     cid = fresh_id("chatcmpl-")
     created = int(time.time())
-    call = reply.tool_call
-    finish = "tool_calls" if call is not None else "stop"
+    calls = reply.tool_calls
+    finish = "tool_calls" if calls else "stop"
     if not turn.stream:
         message: dict[str, Any] = {
             "role": "assistant",
             "content": reply.text or None,
             "refusal": None,
         }
-        if call is not None:
+        if reply.reasoning:
+            message["reasoning_content"] = reply.reasoning
+        if calls:
             message["tool_calls"] = [
                 {
                     "id": call.call_id,
                     "type": "function",
                     "function": {"name": call.name, "arguments": call.arguments_json},
                 }
+                for call in calls
             ]
         return json_answer(
             {
@@ -67,18 +70,21 @@ def render(turn: Turn, reply: Reply, usage: Usage, include_usage: bool) -> Rende
         return sse_data(payload)
 
     events = [chunk({"role": "assistant", "content": ""})]
+    for piece in split_text(reply.reasoning):  # DeepSeek / Qwen style thinking, before the text
+        events.append(chunk({"reasoning_content": piece}))
     for piece in split_text(reply.text):
         events.append(chunk({"content": piece}))
-    if call is not None:
+    for index, call in enumerate(calls):  # each call's fragments together, indices 0..n-1
         head = {
-            "index": 0,
+            "index": index,
             "id": call.call_id,
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
         events.append(chunk({"tool_calls": [head]}))
         for piece in split_text(call.arguments_json, 2):
-            events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+            fragment = {"index": index, "function": {"arguments": piece}}
+            events.append(chunk({"tool_calls": [fragment]}))
     events.append(chunk({}, finish))
     if include_usage:
         events.append(

@@ -36,8 +36,7 @@ def render(turn: Turn, reply: Reply, usage: Usage, sse: bool) -> Rendered:
     parts: list[dict[str, Any]] = []
     if reply.text:
         parts.extend({"text": piece} for piece in split_text(reply.text))
-    call = reply.tool_call
-    if call is not None:
+    for call in reply.tool_calls:
         parts.append(
             {"functionCall": {"id": call.call_id, "name": call.name, "args": call.arguments}}
         )

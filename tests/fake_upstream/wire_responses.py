@@ -83,13 +83,12 @@ def _call_item(item_id: str, call: ToolCall, status: str, done: bool) -> dict[st
 def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
     rid = fresh_id("resp_")
     msg_id = fresh_id("msg_")
-    call = reply.tool_call
-    call_id = fresh_id("ctc_" if call is not None and call.kind == "custom" else "fc_")
+    calls = [(fresh_id("ctc_" if c.kind == "custom" else "fc_"), c) for c in reply.tool_calls]
     output: list[dict[str, Any]] = []
     if reply.text:
         output.append(_message_item(msg_id, reply.text, "completed"))
-    if call is not None:
-        output.append(_call_item(call_id, call, "completed", True))
+    for item_id, call in calls:
+        output.append(_call_item(item_id, call, "completed", True))
     if not turn.stream:
         return json_answer(_response(turn, rid, "completed", output, _usage(usage)))
 
@@ -128,7 +127,7 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
             {"output_index": index, "item": _message_item(msg_id, text, "completed")},
         )
         index += 1
-    if call is not None:
+    for call_id, call in calls:
         where = {"item_id": call_id, "output_index": index}
         emit(
             "response.output_item.added",
@@ -150,6 +149,7 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
             "response.output_item.done",
             {"output_index": index, "item": _call_item(call_id, call, "completed", True)},
         )
+        index += 1
     emit(
         "response.completed", {"response": _response(turn, rid, "completed", output, _usage(usage))}
     )
