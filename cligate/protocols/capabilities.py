@@ -40,7 +40,9 @@ class CapabilityProfile:
     # Where the provider's Chat answers carry thinking text, and where it wants it back in
     # assistant history: "reasoning_content" (DeepSeek, Qwen), "reasoning" (OpenRouter), "" none.
     reasoning_field: str = "reasoning_content"
-    reasoning_effort: bool = True  # takes reasoning_effort (OpenAI) / a thinking config
+    # Takes reasoning_effort (Chat) or a thinking config. Off unless the preset or the user
+    # says so: non-reasoning models of several providers refuse the field.
+    reasoning_effort: bool = False
     max_output_tokens: int | None = None  # the output limit requests are clamped to
     max_tokens_param: TokenParam = TokenParam.MAX_TOKENS
     top_k: bool = False
@@ -260,7 +262,10 @@ def protocol_defaults(protocol: WireProtocol, name: str) -> CapabilityProfile:
             top_k=True,
             cache_control=True,
             reasoning_field="",
+            reasoning_effort=True,
         )
     if protocol is WireProtocol.GEMINI:
-        return CapabilityProfile(name=name, documents=True, top_k=True, reasoning_field="")
+        return CapabilityProfile(
+            name=name, documents=True, top_k=True, reasoning_field="", reasoning_effort=True
+        )
     return CapabilityProfile(name=name)
