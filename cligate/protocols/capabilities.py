@@ -71,6 +71,7 @@ class Rule(StrEnum):
     UNANSWERED_TOOL_CALL = "unanswered-tool-call-closed"
     TOOL_ID_MAPPED = "tool-id-mapped"
     SYSTEM_MESSAGE_MOVED = "system-message-moved"
+    USER_TURN_INSERTED = "user-turn-inserted"  # the target needs a conversation to open so
     # lossy: the model sees less than the client sent, or an option is not honoured
     TOP_K_DROPPED = "top-k-dropped"
     STOP_SEQUENCES_DROPPED = "stop-sequences-dropped"
@@ -85,6 +86,7 @@ class Rule(StrEnum):
     STRUCTURED_OUTPUT_DROPPED = "structured-output-dropped"
     CUSTOM_TOOL_AS_FUNCTION = "custom-tool-as-function"
     SAMPLING_DROPPED = "sampling-option-dropped"
+    ARGUMENTS_NOT_JSON = "tool-arguments-not-json"  # the target takes only a JSON object
 
     @property
     def lossy(self) -> bool:
@@ -107,6 +109,7 @@ _HARMLESS = frozenset(
         Rule.UNANSWERED_TOOL_CALL,
         Rule.TOOL_ID_MAPPED,
         Rule.SYSTEM_MESSAGE_MOVED,
+        Rule.USER_TURN_INSERTED,
     }
 )
 

@@ -207,7 +207,7 @@ class ErrorInfo:
 # --- stream events -----------------------------------------------------------------------
 # A stream decoder turns a provider's SSE into these; an encoder writes them in its client's
 # protocol. Content arrives as deltas; which block a delta belongs to is the encoder's to
-# track (``protocols/stream_blocks.py``), so decoders stay simple.
+# track, so decoders stay simple.
 
 
 @dataclass(frozen=True, slots=True)
