@@ -70,22 +70,33 @@ class H11Response:
         connection = self._connection
         if connection is None:
             return
+        # Everything one read brought is yielded as one piece: a provider that sends each SSE
+        # event as its own HTTP chunk would otherwise cost a task switch and a client write
+        # per event.
+        pending: list[bytes] = []
         try:
             while True:
                 event = connection.h11.next_event()
                 if event is h11.NEED_DATA:
+                    if pending:
+                        yield b"".join(pending)
+                        pending.clear()
                     data = await connection.read()
                     if not data and connection.timer.expired:
                         raise self._pool.stalled(self._origin)
                     connection.h11.receive_data(data)
                 elif type(event) is h11.Data:
-                    yield bytes(event.data)
+                    pending.append(bytes(event.data))
                 elif type(event) is h11.EndOfMessage:
-                    self._release()
+                    self._release()  # before the last yield: the reader may stop there
+                    if pending:
+                        yield b"".join(pending)
                     return
                 else:  # ConnectionClosed or anything unexpected
                     raise UpstreamProtocolError(f"{self._origin.url} closed the response early")
         except h11.RemoteProtocolError as exc:
+            if pending:  # what arrived whole before the broken framing still counts
+                yield b"".join(pending)
             raise UpstreamProtocolError(
                 f"{self._origin.url} broke the HTTP response: {exc}"
             ) from exc
