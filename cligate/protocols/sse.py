@@ -33,6 +33,11 @@ class SseParser:
         self._pending_cr = chunk.endswith(b"\r")
         data = self._buffer + chunk if self._buffer else chunk
         events: list[SseEvent] = []
+        if b"\r" not in data:  # the common case: "\n" endings only, split in C
+            *lines, self._buffer = data.split(b"\n")
+            for line in lines:
+                self._line(line, events)
+            return events
         start = 0
         length = len(data)
         while start < length:

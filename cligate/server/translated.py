@@ -33,6 +33,8 @@ _WHOLE_BODY_LIMIT = 32 * 1024 * 1024
 # After the client's stream is complete, how long to wait for the provider's body to end, so
 # the connection can be reused rather than dropped.
 _DRAIN_SECONDS = 1.0
+# How much of a provider's stream is translated before the result is sent on.
+_SLICE = 16 * 1024
 _JSON = (b"content-type", b"application/json")
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 # Headers of a provider's answer worth passing on whatever the protocol.
@@ -128,9 +130,12 @@ async def _relay(
                 chunk = finished.result()
             except StopAsyncIteration:
                 break
-            out = translator.feed(chunk)
-            if out:
-                yield out
+            # A read may bring hundreds of events: translate and send them in slices, so the
+            # first reaches the client without waiting for the last to be translated.
+            for start in range(0, len(chunk), _SLICE):
+                out = translator.feed(chunk[start : start + _SLICE])
+                if out:
+                    yield out
         tail = translator.finish()
         if tail:
             yield tail

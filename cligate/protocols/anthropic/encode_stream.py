@@ -22,7 +22,6 @@ from cligate.protocols.anthropic.encode_response import anthropic_stop, message_
 from cligate.protocols.anthropic.vocabulary import usage_to
 from cligate.protocols.error_shapes import stream_error_event
 from cligate.protocols.kinds import WireProtocol
-from cligate.protocols.sse import encode_event
 from cligate.protocols.tool_ids import to_anthropic_id
 
 BlockKind = Literal["text", "thinking", "tool_use"]
@@ -259,5 +258,5 @@ def _delta_usage(usage: ir.Usage | None) -> dict[str, int]:
 
 
 def _event(kind: str, **fields: Any) -> bytes:
-    payload = orjson.dumps({"type": kind, **fields}).decode()
-    return encode_event(payload, kind)
+    # Bytes straight from orjson: no decode and re-encode per event on the hot path.
+    return b"event: %b\ndata: %b\n\n" % (kind.encode(), orjson.dumps({"type": kind, **fields}))

@@ -83,7 +83,7 @@ class ChatStreamDecoder:
             shown = data if len(data) <= 200 else data[:200] + "…"
             events.append(self._fail(BAD_GATEWAY, f"malformed JSON in the stream: {shown}"))
             return
-        if not isinstance(payload, Mapping):
+        if not isinstance(payload, dict):
             events.append(self._fail(BAD_GATEWAY, "a stream chunk is not a JSON object"))
             return
         if payload.get("error") is not None:
@@ -97,12 +97,12 @@ class ChatStreamDecoder:
             started_id, model = _text(payload.get("id")), _text(payload.get("model"))
             events.append(ir.StreamStarted(started_id, model, usage))
         choices = payload.get("choices")
-        if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
             self._choice(choices[0], events)
 
     def _choice(self, choice: Mapping[str, Any], events: list[ir.StreamEvent]) -> None:
         delta = choice.get("delta")
-        if isinstance(delta, Mapping):
+        if isinstance(delta, dict):
             reasoning = reasoning_text(delta)
             if reasoning:
                 events.append(ir.ThinkingDelta(reasoning))
@@ -112,7 +112,7 @@ class ChatStreamDecoder:
             tool_calls = delta.get("tool_calls")
             if isinstance(tool_calls, list):
                 for raw in tool_calls:
-                    if isinstance(raw, Mapping):
+                    if isinstance(raw, dict):
                         self._tool_delta(raw, events)
         word = choice.get("finish_reason")
         if word is not None:
@@ -122,7 +122,7 @@ class ChatStreamDecoder:
         raw_id = raw.get("id")
         call_id = raw_id if isinstance(raw_id, str) and raw_id else None
         function = raw.get("function")
-        function = function if isinstance(function, Mapping) else {}
+        function = function if isinstance(function, dict) else {}
         raw_name = function.get("name")
         name = raw_name if isinstance(raw_name, str) and raw_name else None
         index = raw.get("index")
@@ -164,7 +164,7 @@ class ChatStreamDecoder:
         return ir.StreamFailed(ir.ErrorInfo(status, message, kind))
 
     def _provider_error(self, error: object) -> ir.StreamFailed:
-        if not isinstance(error, Mapping):
+        if not isinstance(error, dict):
             return self._fail(PROVIDER_ERROR, str(error))
         code = error.get("code")
         status = code if isinstance(code, int) and 400 <= code <= 599 else PROVIDER_ERROR

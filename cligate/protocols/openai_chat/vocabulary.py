@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from cligate.protocols.ir import StopReason, Usage
@@ -46,12 +45,12 @@ def _count(value: object) -> int:
 def usage_from(raw: object) -> Usage | None:
     """OpenAI's ``prompt_tokens`` already includes cached tokens. DeepSeek reports its cache
     hits as ``prompt_cache_hit_tokens``; OpenRouter-style servers add ``cache_write_tokens``."""
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return None
     prompt = raw.get("prompt_tokens_details")
-    prompt = prompt if isinstance(prompt, Mapping) else {}
+    prompt = prompt if isinstance(prompt, dict) else {}
     completion = raw.get("completion_tokens_details")
-    completion = completion if isinstance(completion, Mapping) else {}
+    completion = completion if isinstance(completion, dict) else {}
     cached = _count(prompt.get("cached_tokens")) or _count(raw.get("prompt_cache_hit_tokens"))
     return Usage(
         input_tokens=_count(raw.get("prompt_tokens")),
