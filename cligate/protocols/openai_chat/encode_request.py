@@ -23,6 +23,8 @@ _SEPARATOR = "\n\n"
 _CACHE = {"type": "ephemeral"}
 
 Json = dict[str, Any]
+# An end-user id is a short opaque string; a longer value is something else.
+MAX_USER_ID = 64
 
 
 def encode_request(
@@ -35,10 +37,14 @@ def encode_request(
     _thinking(request.thinking, profile, decisions, body)
     _output_format(request.output_format, profile, decisions, body)
     if request.user is not None:
-        if profile.user:
-            body["user"] = request.user
-        else:
+        if not profile.user:
             decisions.degrade(Rule.USER_DROPPED, "the target takes no end-user id")
+        elif len(request.user) > MAX_USER_ID or request.user.startswith("{"):
+            # Claude Code's user_id is a JSON record of its device and session ids, not an
+            # end-user id: another vendor has no use for it.
+            decisions.degrade(Rule.USER_DROPPED, "not a plain end-user id")
+        else:
+            body["user"] = request.user
     for key, value in request.extras.items():
         _drop_extra(key, value, decisions)
     if request.stream:

@@ -53,7 +53,9 @@ def test_capture_translates(path: Path) -> None:
     assert all(t["type"] == "function" and "parameters" in t["function"] for t in out["tools"])
     assert out["max_tokens"] == 8192
     assert out["reasoning_effort"] == "high"
-    assert out["user"] == body["metadata"]["user_id"]
+    # Claude Code's user_id is a JSON record of device and session ids: not sent on.
+    assert body["metadata"]["user_id"].startswith("{") and "user" not in out
+    assert "user-id-dropped: not a plain end-user id" in summary
     assert out["stream"] is True and out["stream_options"] == {"include_usage": True}
     assert summary[0] == "billing-header-dropped: system[0]"
     cache_lines = [line for line in summary if line.startswith("cache-hint-dropped")]
