@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from cligate.protocols import ir
@@ -66,7 +66,7 @@ def _anthropic() -> Codec:
         decode_request=decode_request,
         encode_request=encode_request,
         decode_response=decode_response,
-        encode_response=lambda response, view: encode_response(response),
+        encode_response=lambda response, view: encode_response(_as_asked(response, view)),
         decode_error=decode_error,
         stream_decoder=AnthropicStreamDecoder,
         stream_encoder=lambda view: AnthropicStreamEncoder(view.model),
@@ -87,11 +87,18 @@ def _openai_chat() -> Codec:
         decode_request=decode_request,
         encode_request=encode_request,
         decode_response=decode_response,
-        encode_response=lambda response, view: encode_response(response, view.created),
+        encode_response=lambda response, view: encode_response(
+            _as_asked(response, view), view.created
+        ),
         decode_error=decode_error,
         stream_decoder=ChatStreamDecoder,
         stream_encoder=lambda view: ChatStreamEncoder(view.model, view.created, view.include_usage),
     )
+
+
+def _as_asked(response: ir.Response, view: ClientView) -> ir.Response:
+    """The answer names the model the client asked for, as a stream's first event does."""
+    return replace(response, model=view.model)
 
 
 _LOADERS: dict[WireProtocol, Callable[[], Codec]] = {

@@ -83,10 +83,11 @@ def test_a_streamed_answer_reaches_the_anthropic_sdk_whole(
 
 def test_a_whole_answer_reaches_the_anthropic_sdk(claude_on_chat: str) -> None:
     message = claude_client(claude_on_chat).messages.create(
-        model="m", max_tokens=50, messages=[{"role": "user", "content": "hi"}]
+        model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}]
     )
     assert message.content[0].text == "hello through cligate"  # type: ignore[union-attr]
     assert message.stop_reason == "end_turn" and message.role == "assistant"
+    assert message.model == "claude-haiku-4-5"  # the model asked for, as in a stream
 
 
 def test_a_tool_round_trip_keeps_ids_and_inputs(
