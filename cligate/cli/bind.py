@@ -30,7 +30,7 @@ def bind(
     from cligate.config.store import load_effective_settings
     from cligate.errors import UsageError
     from cligate.launcher.tools import TOOLS, known_tools
-    from cligate.protocols.codecs import can_translate
+    from cligate.protocols.kinds import can_translate
 
     try:
         if tool not in TOOLS:

@@ -41,7 +41,7 @@ def usable_endpoint(preset: Preset, protocol: WireProtocol | None) -> WireProtoc
         return preset.endpoints[0].protocol
     if preset.endpoint(protocol) is not None:
         return protocol
-    from cligate.protocols.codecs import can_translate
+    from cligate.protocols.kinds import can_translate
 
     return next((e.protocol for e in preset.endpoints if can_translate(protocol, e.protocol)), None)
 
@@ -113,7 +113,7 @@ class BindingAnswers:
 
 
 def _translation_note(tool: WireProtocol, provider: WireProtocol) -> str:
-    from cligate.protocols.codecs import can_translate
+    from cligate.protocols.kinds import can_translate
 
     if provider is tool:
         return ""

@@ -21,12 +21,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cligate.errors import ConfigError, MissingKeyError
-from cligate.protocols.capabilities import CapabilitySettings, CapabilityValueError
 from cligate.protocols.kinds import WireProtocol
+
+if TYPE_CHECKING:  # read only for providers that have a capabilities table
+    from cligate.protocols.capabilities import CapabilitySettings
 
 ENV_REFERENCE_PREFIX = "env:"
 
@@ -126,7 +128,7 @@ class ProviderSettings:
     # The preset the entry came from: its capability profile is the starting point.
     preset: str | None = None
     # What the user says the provider's models can take, over the preset's word.
-    capabilities: CapabilitySettings = field(default_factory=CapabilitySettings)
+    capabilities: CapabilitySettings | None = None
 
     def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
         """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
@@ -252,13 +254,7 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
     except ValueError:
         known = ", ".join(a.value for a in AuthStyle)
         raise _fail(source, f"{where}.auth", f"'{raw_auth}' is not one of {known}") from None
-    raw_capabilities = table.get("capabilities", {})
-    if not isinstance(raw_capabilities, Mapping):
-        raise _fail(source, f"{where}.capabilities", "must be a table")
-    try:
-        capabilities = CapabilitySettings.parse(raw_capabilities)
-    except CapabilityValueError as exc:
-        raise _fail(source, f"{where}.capabilities.{exc.key}", exc.problem) from None
+    capabilities = _parse_capabilities(table.get("capabilities"), where, source)
     slug_passthrough = _optional_bool(table, "slug_passthrough", where, source)
     return ProviderSettings(
         name=name,
@@ -277,6 +273,19 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         preset=_optional_str(table, "preset", where, source),
         capabilities=capabilities,
     )
+
+
+def _parse_capabilities(raw: Any, where: str, source: Path | None) -> CapabilitySettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise _fail(source, f"{where}.capabilities", "must be a table")
+    from cligate.protocols.capabilities import CapabilitySettings, CapabilityValueError
+
+    try:
+        return CapabilitySettings.parse(raw)
+    except CapabilityValueError as exc:
+        raise _fail(source, f"{where}.capabilities.{exc.key}", exc.problem) from None
 
 
 def _optional_bool(table: Mapping[str, Any], key: str, where: str, source: Path | None) -> bool:

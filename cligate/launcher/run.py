@@ -93,7 +93,7 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
     if provider is None:
         known = ", ".join(sorted(settings.providers)) or "none yet"
         raise ConfigError(f"no provider named '{provider_name}' in {where} (known: {known})")
-    from cligate.protocols.codecs import can_translate
+    from cligate.protocols.kinds import can_translate
 
     if not can_translate(tool.protocol, provider.protocol):
         raise ConfigError(

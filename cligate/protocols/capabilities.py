@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from cligate.protocols.ir import DecodeError
+from cligate.protocols.failures import StrictModeError as StrictModeError  # raised by degrade
 from cligate.protocols.kinds import WireProtocol
 
 
@@ -123,10 +123,6 @@ class Degradation:
 
     def __str__(self) -> str:
         return f"{self.rule.value}: {self.detail}"
-
-
-class StrictModeError(DecodeError):
-    """Strict mode refused a lossy degradation; the message names the rule."""
 
 
 @dataclass(slots=True)

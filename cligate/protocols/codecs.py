@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cligate.protocols import ir
-from cligate.protocols.capabilities import CapabilityProfile, Decisions
-from cligate.protocols.kinds import WireProtocol
+from cligate.protocols.kinds import TRANSLATABLE, WireProtocol
+
+if TYPE_CHECKING:  # the codecs load these when they are first used
+    from cligate.protocols import ir
+    from cligate.protocols.capabilities import CapabilityProfile, Decisions
 
 
 class StreamDecoder(Protocol):
@@ -107,9 +109,7 @@ _LOADERS: dict[WireProtocol, Callable[[], Codec]] = {
 }
 
 
-def can_translate(client: WireProtocol, upstream: WireProtocol) -> bool:
-    """Whether a request of ``client``'s protocol can be served by an ``upstream`` provider."""
-    return client is upstream or (client in _LOADERS and upstream in _LOADERS)
+assert set(_LOADERS) == TRANSLATABLE, "kinds.TRANSLATABLE must list the protocols with a codec"
 
 
 @functools.cache

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from cligate.protocols.failures import DecodeError as DecodeError  # part of this interface
+
 # --- content -----------------------------------------------------------------------------
 
 
@@ -282,7 +284,3 @@ StreamEvent = (
     | StreamFinished
     | StreamFailed
 )
-
-
-class DecodeError(ValueError):
-    """A request or answer is not valid in its protocol; the message says what and where."""

@@ -22,3 +22,12 @@ _DISPLAY_NAMES = {
     WireProtocol.OPENAI_RESPONSES: "OpenAI Responses",
     WireProtocol.GEMINI: "Gemini generateContent",
 }
+
+
+# Protocols with a codec (``protocols/codecs.py``): any two of them translate to each other.
+TRANSLATABLE = frozenset({WireProtocol.ANTHROPIC, WireProtocol.OPENAI_CHAT})
+
+
+def can_translate(client: WireProtocol, upstream: WireProtocol) -> bool:
+    """Whether a request of ``client``'s protocol can be served by an ``upstream`` provider."""
+    return client is upstream or (client in TRANSLATABLE and upstream in TRANSLATABLE)

@@ -18,8 +18,7 @@ import fnmatch
 from dataclasses import dataclass
 
 from cligate.config.settings import ProviderSettings, Settings, ToolBinding
-from cligate.protocols.codecs import can_translate
-from cligate.protocols.kinds import WireProtocol
+from cligate.protocols.kinds import WireProtocol, can_translate
 
 # A binding tier that names the tool's background model rather than a keyword to look for.
 BACKGROUND_TIER = "background"

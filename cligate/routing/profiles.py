@@ -19,4 +19,6 @@ def profile_for(provider: ProviderSettings, model: str | None) -> CapabilityProf
         preset = load_presets().get(provider.preset)
         if preset is not None:
             profile = preset.capabilities.table.apply(profile, model)
-    return provider.capabilities.apply(profile, model)
+    if provider.capabilities is not None:
+        profile = provider.capabilities.apply(profile, model)
+    return profile
