@@ -70,7 +70,15 @@ def upstream_headers(client_headers: RawHeaders, provider: ProviderSettings, key
 
 
 # Headers that belong to the client's protocol or SDK, not to a translated request.
-_PROTOCOL_PREFIXES = (b"anthropic-", b"openai-", b"x-goog-", b"x-stainless-", b"x-api-key")
+# Claude Code's own x-claude-code-* headers (its session id) are no business of another vendor.
+_PROTOCOL_PREFIXES = (
+    b"anthropic-",
+    b"openai-",
+    b"x-goog-",
+    b"x-stainless-",
+    b"x-claude-code-",
+    b"x-api-key",
+)
 _TRANSLATED_DROP = _DROP_UPSTREAM | {b"content-type", b"accept", b"x-app", b"x-goog-api-client"}
 # What a provider of each protocol requires that a client of another protocol does not send.
 _REQUIRED = {WireProtocol.ANTHROPIC: [(b"anthropic-version", b"2023-06-01")]}

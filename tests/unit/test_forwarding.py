@@ -5,6 +5,7 @@ from cligate.protocols.kinds import WireProtocol
 from cligate.server.forwarding import (
     client_headers,
     split_at_event_boundary,
+    translated_headers,
     upstream_headers,
     upstream_url,
 )
@@ -148,3 +149,36 @@ def test_a_custom_provider_header_replaces_the_clients() -> None:
     )
     headers = upstream_headers([(b"user-agent", b"claude-cli/2")], settings, "")
     assert headers == [(b"accept-encoding", b"identity"), (b"user-agent", b"team-bot")]
+
+
+def test_a_translated_request_keeps_generic_headers_and_gets_its_protocols_own() -> None:
+    claude_code = [
+        (b"host", b"127.0.0.1:5"),
+        (b"authorization", b"Bearer per-run-secret"),
+        (b"user-agent", b"claude-cli/2.1.197 (external, sdk-cli)"),
+        (b"anthropic-version", b"2023-06-01"),
+        (b"anthropic-beta", b"interleaved-thinking-2025-05-14"),
+        (b"x-app", b"cli"),
+        (b"x-claude-code-session-id", b"abc"),
+        (b"x-stainless-lang", b"js"),
+        (b"content-type", b"application/json"),
+        (b"accept", b"application/json"),
+        (b"content-length", b"10"),
+    ]
+    chat = ProviderSettings("q", WireProtocol.OPENAI_CHAT, "https://q/v1", auth=AuthStyle.BEARER)
+    assert translated_headers(claude_code, chat, "provider-key", stream=True) == [
+        (b"user-agent", b"claude-cli/2.1.197 (external, sdk-cli)"),
+        (b"content-type", b"application/json"),
+        (b"accept", b"text/event-stream"),
+        (b"accept-encoding", b"identity"),
+        (b"authorization", b"Bearer provider-key"),
+    ]
+    anthropic = ProviderSettings("a", WireProtocol.ANTHROPIC, "https://a", auth=AuthStyle.X_API_KEY)
+    chat_client = [(b"authorization", b"Bearer secret"), (b"openai-organization", b"o")]
+    assert translated_headers(chat_client, anthropic, "k", stream=False) == [
+        (b"content-type", b"application/json"),
+        (b"accept", b"application/json"),
+        (b"accept-encoding", b"identity"),
+        (b"anthropic-version", b"2023-06-01"),
+        (b"x-api-key", b"k"),
+    ]
