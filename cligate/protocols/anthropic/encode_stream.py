@@ -18,7 +18,7 @@ from typing import Any, Literal
 import orjson
 
 from cligate.protocols import ir
-from cligate.protocols.anthropic.encode_response import anthropic_stop, message_id
+from cligate.protocols.anthropic.encode_response import anthropic_stop, message_id, tool_input
 from cligate.protocols.anthropic.vocabulary import usage_to
 from cligate.protocols.error_shapes import stream_error_event
 from cligate.protocols.kinds import WireProtocol
@@ -33,6 +33,10 @@ class _Call:
     id: str | None = None
     name: str | None = None
     buffer: list[str] = field(default_factory=list)  # fragments not yet written
+    # Whether the arguments are not a JSON object (None: not known yet). Such text would make
+    # the client's partial-JSON parser fail mid-stream: it is held and written whole at the
+    # call's end, as ``tool_input`` reads it.
+    raw: bool | None = None
     started: bool = False
     closed: bool = False
 
@@ -174,9 +178,11 @@ class AnthropicStreamEncoder:
         if self._open is None:
             return b""
         block, self._open = self._open, None
+        out = b""
         if block.call is not None:
+            out = self._flush(block.call, block.index, closing=True)
             block.call.closed = True
-        return _event("content_block_stop", index=block.index)
+        return out + _event("content_block_stop", index=block.index)
 
     # --- tool calls ------------------------------------------------------------------------
 
@@ -234,11 +240,25 @@ class AnthropicStreamEncoder:
         return _event("content_block_start", index=index, content_block=block)
 
     @staticmethod
-    def _flush(call: _Call, index: int) -> bytes:
+    def _flush(call: _Call, index: int, closing: bool = False) -> bytes:
         if not call.buffer:
             return b""
         fragments = "".join(call.buffer)
+        if call.raw is None:
+            head = fragments.lstrip()
+            if head:
+                call.raw = not head.startswith("{")
+            elif not closing:
+                return b""  # only whitespace so far: what follows decides
+        if not closing and call.raw:
+            return b""
         call.buffer.clear()
+        if call.raw is not False:
+            # Held to the end (or only whitespace): the input as a whole object.
+            value = tool_input(fragments)
+            if not value:
+                return b""
+            fragments = orjson.dumps(value).decode()
         delta = {"type": "input_json_delta", "partial_json": fragments}
         return _event("content_block_delta", index=index, delta=delta)
 

@@ -75,6 +75,8 @@ class ChatStreamDecoder:
     # --- one data line ---------------------------------------------------------------------
 
     def _data(self, data: str, events: list[ir.StreamEvent]) -> None:
+        if not data.strip():
+            return  # an empty data line (a keepalive of some servers) carries nothing
         if data.strip() == "[DONE]":
             events.append(self._finished())
             return
@@ -115,7 +117,8 @@ class ChatStreamDecoder:
                     if isinstance(raw, dict):
                         self._tool_delta(raw, events)
         word = choice.get("finish_reason")
-        if word is not None:
+        # Some servers send "" on chunks that do not finish (even after the one that does).
+        if word is not None and word != "":
             self._finish_word = word
 
     def _tool_delta(self, raw: Mapping[str, Any], events: list[ir.StreamEvent]) -> None:
@@ -135,6 +138,8 @@ class ChatStreamDecoder:
         call = self._calls.get(key) if key is not None else self._last_call
         if call is not None and call_id and name and call.id not in (None, call_id):
             call = None  # a new id and name under a reused index: a new call, not a fragment
+        elif call is not None and key is None and name and call.name_sent:
+            call = None  # neither index nor id, but a name again: the next call (whole calls)
         if call is None:
             call = _Call(self._count, call_id)
             self._count += 1
