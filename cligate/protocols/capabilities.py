@@ -51,6 +51,8 @@ class CapabilityProfile:
     stream_usage: bool = True  # stream_options.include_usage
     cache_control: bool = False  # takes Anthropic-style cache_control on Chat content parts
     user: bool = True  # takes an end-user id
+    # Takes role "system" after the first message (Claude Code sends such messages).
+    mid_conversation_system: bool = True
 
 
 class Rule(StrEnum):

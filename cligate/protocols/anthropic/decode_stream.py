@@ -3,7 +3,8 @@
 Bytes may arrive split anywhere; ``SseParser`` reassembles events. A broken stream never raises:
 malformed JSON or an ``error`` event becomes ``StreamFailed``, and nothing is read after it.
 Tool calls are numbered 0, 1, 2… in the order their blocks start (not by block index), as the
-neutral ``ToolCallDelta`` wants. Server-tool blocks are skipped, as in ``decode_response``.
+neutral ``ToolCallDelta`` wants. Server-tool blocks are skipped, as in ``decode_response``. A
+call streamed without arguments (only ``""`` fragments) gets ``{}``, as ``decode_response`` gives.
 
 A stream that ends without ``message_stop`` still finishes if ``message_delta`` already gave
 the stop reason (only the closing event was lost); otherwise it was cut short and fails.
@@ -32,6 +33,7 @@ class AnthropicStreamDecoder:
     def __init__(self) -> None:
         self._parser = SseParser()
         self._tools: dict[int, int] = {}  # block index -> tool call number
+        self._no_arguments: set[int] = set()  # tool call numbers given no arguments yet
         self._skipped: set[int] = set()  # block indexes of server-tool blocks
         self._usage: dict[str, int] = {}
         self._stop_reason: ir.StopReason | None = None
@@ -48,6 +50,7 @@ class AnthropicStreamDecoder:
             return events
         self._done = True
         if self._stop_word is not None:
+            self._close_calls(events)
             events.append(self._finished())
         else:
             message = "the provider's stream ended before the answer was complete"
@@ -97,11 +100,14 @@ class AnthropicStreamDecoder:
             if isinstance(sequence, str):
                 self._stop_sequence = sequence
             self._merge_usage(data.get("usage"))
+        elif kind == "content_block_stop":
+            self._close_calls(out, data.get("index"))
         elif kind == "message_stop":
             self._done = True
             if self._stop_word is None:
                 self._stop_word = "end_turn"  # closed without a reason: an ordinary end
                 self._stop_reason = ir.StopReason.END
+            self._close_calls(out)
             out.append(self._finished())
         elif kind == "error":
             self._done = True
@@ -117,7 +123,7 @@ class AnthropicStreamDecoder:
                     )
                 )
             )
-        # ping, content_block_stop and event types added later carry nothing to translate
+        # ping and event types added later carry nothing to translate
 
     def _block_start(
         self, index: object, block: Mapping[str, Any], out: list[ir.StreamEvent]
@@ -144,6 +150,8 @@ class AnthropicStreamDecoder:
             arguments = block.get("input")
             if arguments:  # given whole up front (server tools may): still the arguments
                 out.append(ir.ToolCallDelta(number, arguments=compact_json(arguments)))
+            else:
+                self._no_arguments.add(number)
         elif isinstance(index, int):
             self._skipped.add(index)
 
@@ -168,8 +176,23 @@ class AnthropicStreamDecoder:
         elif kind == "input_json_delta" and isinstance(index, int) and index in self._tools:
             fragment = _str(delta.get("partial_json"))
             if fragment:
+                self._no_arguments.discard(self._tools[index])
                 out.append(ir.ToolCallDelta(self._tools[index], arguments=fragment))
         # citations_delta and unknown deltas: nothing the client protocols can carry
+
+    def _close_calls(self, out: list[ir.StreamEvent], index: object = None) -> None:
+        """A call without arguments streams only ``""`` fragments; Chat clients json.loads the
+        arguments (OpenAI sends ``{}``), so a call closed with none gets ``{}``. ``index`` None:
+        every open call, for a provider that skips content_block_stop."""
+        if index is None:
+            numbers = sorted(self._no_arguments)
+        elif isinstance(index, int) and self._tools.get(index) in self._no_arguments:
+            numbers = [self._tools[index]]
+        else:
+            return
+        for number in numbers:
+            self._no_arguments.discard(number)
+            out.append(ir.ToolCallDelta(number, arguments="{}"))
 
     def _merge_usage(self, raw: object) -> None:
         # message_delta counts are cumulative, and some compatible providers report 0 input

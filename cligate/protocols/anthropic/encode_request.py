@@ -70,14 +70,14 @@ class _Writer:
         max_tokens = self._max_tokens(request.max_tokens)
         body["max_tokens"] = max_tokens
         system = [_cached({"type": "text", "text": t.text}, t.cache) for t in request.system]
-        system = [block for block in system if block["text"]]
+        system = [block for block in system if block["text"].strip()]
         if system:
             body["system"] = system
         turns = self._pair(self._opening(self._merge(self._turn(m) for m in request.messages)))
         _trim_final_assistant(turns)
         body["messages"] = [{"role": role, "content": blocks} for role, blocks in turns]
         forced = self._tools(request, body)
-        thinking = self._thinking(request.thinking, max_tokens, forced, _unsigned_loop(turns))
+        thinking = self._thinking(request.thinking, max_tokens, forced, _unsigned_final(turns))
         if thinking is not None:
             body["thinking"] = thinking
         self._sampling(request, body, thinking is not None and thinking["type"] != "disabled")
@@ -89,7 +89,9 @@ class _Writer:
 
     def _turn(self, message: ir.Message) -> Turn:
         if message.role == "system":
-            text = "\n\n".join(p.text for p in message.parts if isinstance(p, ir.Text) and p.text)
+            text = "\n\n".join(
+                p.text for p in message.parts if isinstance(p, ir.Text) and p.text.strip()
+            )
             if not text:
                 return "user", []
             self.decisions.degrade(
@@ -108,7 +110,11 @@ class _Writer:
 
     def _block(self, part: ir.Part, role: str) -> Block | None:
         if isinstance(part, ir.Text):
-            return _cached({"type": "text", "text": part.text}, part.cache) if part.text else None
+            # Anthropic refuses text blocks that are empty or only whitespace (models often
+            # answer "\n\n" before their tool calls, and clients send it back).
+            if not part.text.strip():
+                return None
+            return _cached({"type": "text", "text": part.text}, part.cache)
         if isinstance(part, ir.Image):
             return self._image(part)
         if isinstance(part, ir.Document):
@@ -249,16 +255,44 @@ class _Writer:
         """Every tool_use answered in the next user turn, every tool_result matched."""
         paired: list[Turn] = []
         pending: list[str] = []  # tool_use ids of the assistant turn just passed
+        seen: set[str] = set()  # tool_use ids of the whole conversation so far
+        renamed: dict[str, list[str]] = {}  # a repeated id -> its new ids, in call order
         for role, blocks in turns:
             if role == "assistant":
+                renamed = self._unique_ids(blocks, seen)
                 pending = [b["id"] for b in blocks if b["type"] == "tool_use"]
                 paired.append((role, blocks))
                 continue
+            for block in blocks:
+                new_ids = renamed.get(block.get("tool_use_id", ""))
+                if block["type"] == "tool_result" and new_ids:
+                    block["tool_use_id"] = new_ids.pop(0)
             paired.append(("user", self._answer(pending, blocks)))
             pending = []
         if pending:  # the conversation ends on tool calls
             paired.append(("user", self._answer(pending, [])))
         return paired
+
+    def _unique_ids(self, blocks: list[Block], seen: set[str]) -> dict[str, list[str]]:
+        """Renames tool_use ids already used earlier: Anthropic wants them unique in a request,
+        and history made by another provider may repeat them (grok's ``call_0``). The new ids
+        stay in this request, so they need not map back. Returns old id -> the ids its results
+        should answer, in call order."""
+        order: dict[str, list[str]] = {}
+        for block in blocks:
+            if block["type"] != "tool_use":
+                continue
+            old = tool_id = block["id"]
+            number = 1
+            while tool_id in seen:
+                number += 1
+                tool_id = f"{old}_{number}"
+            if tool_id != old:
+                self.decisions.degrade(Rule.TOOL_ID_MAPPED, f"repeated tool call id {old!r}")
+                block["id"] = tool_id
+            seen.add(tool_id)
+            order.setdefault(old, []).append(tool_id)
+        return {old: ids for old, ids in order.items() if ids != [old]}
 
     def _answer(self, pending: list[str], blocks: list[Block]) -> list[Block]:
         open_ids = set(pending)
@@ -346,7 +380,7 @@ class _Writer:
         config: ir.ThinkingConfig | None,
         max_tokens: int,
         forced_tool: bool,
-        unsigned_loop: bool,
+        unsigned: str | None,
     ) -> dict[str, Any] | None:
         if config is None:
             return None
@@ -361,8 +395,8 @@ class _Writer:
         reason = None
         if forced_tool:
             reason = "Anthropic takes no thinking with a forced tool_choice"
-        elif unsigned_loop:
-            reason = "the tool loop's assistant turn has no signed thinking, which Anthropic needs"
+        elif unsigned is not None:
+            reason = f"{unsigned} has no signed thinking, which Anthropic needs"
         if config.adaptive and reason is None:
             return {"type": "adaptive"}
         budget = config.budget_tokens or budget_for_effort(
@@ -482,14 +516,19 @@ def _tool(tool: ir.ToolDef) -> Block:
     return _cached(written, tool.cache)
 
 
-def _unsigned_loop(turns: list[Turn]) -> bool:
-    """Whether the request continues a tool loop whose assistant turn starts without thinking:
-    Anthropic requires that turn to start with a thinking block when thinking is on."""
-    if len(turns) < 2 or turns[-1][0] != "user" or turns[-2][0] != "assistant":
-        return False
-    if not any(b["type"] == "tool_result" for b in turns[-1][1]):
-        return False
-    return turns[-2][1][0]["type"] not in ("thinking", "redacted_thinking")
+def _unsigned_final(turns: list[Turn]) -> str | None:
+    """Which assistant turn starts without thinking where Anthropic requires it to start with a
+    thinking block when thinking is on: the one a tool loop continues, or a final (prefilled)
+    one. None when there is no such turn."""
+    if turns and turns[-1][0] == "assistant":
+        first, what = turns[-1][1][0], "the final (prefilled) assistant turn"
+    elif len(turns) >= 2 and turns[-2][0] == "assistant":
+        if not any(b["type"] == "tool_result" for b in turns[-1][1]):
+            return None
+        first, what = turns[-2][1][0], "the tool loop's assistant turn"
+    else:
+        return None
+    return None if first["type"] in ("thinking", "redacted_thinking") else what
 
 
 def _trim_final_assistant(turns: list[Turn]) -> None:

@@ -12,14 +12,16 @@ Choices where the protocol leaves room:
   ``extras["tool_choice"]``; ``stream_options`` goes to ``extras["stream_options"]`` for the
   answer's encoder (include_usage). Every other unknown field goes to ``extras`` by name.
 - Per-message ``name`` fields are not kept: no other protocol has participant names.
+- A ``cache_control`` on a message itself (not on a part) marks the message's last part.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from cligate.protocols import ir
 from cligate.protocols.thinking import parse_effort
@@ -101,7 +103,7 @@ def _messages(raw: object) -> tuple[tuple[ir.Text, ...], tuple[ir.Message, ...]]
             messages.append(ir.Message("user", tuple(results)))
             results = []
         if role in ("system", "developer"):
-            texts = _text_only(message.get("content"), where)
+            texts = _cache_last(_text_only(message.get("content"), where), message)
             if leading:
                 system.extend(texts)
             else:
@@ -109,9 +111,11 @@ def _messages(raw: object) -> tuple[tuple[ir.Text, ...], tuple[ir.Message, ...]]
             continue
         leading = False
         if role == "user":
-            messages.append(ir.Message("user", _user_parts(message.get("content"), where)))
+            parts = _cache_last(_user_parts(message.get("content"), where), message)
+            messages.append(ir.Message("user", parts))
         elif role == "assistant":
-            messages.append(ir.Message("assistant", _assistant_parts(message, where)))
+            parts = _cache_last(_assistant_parts(message, where), message)
+            messages.append(ir.Message("assistant", parts))
         elif role == "tool":
             results.append(_tool_result(message, where))
         elif role == "function":
@@ -128,6 +132,23 @@ def _cache(part: Mapping[str, Any]) -> bool:
     return isinstance(part.get("cache_control"), Mapping) or isinstance(
         part.get("prompt_cache_breakpoint"), Mapping
     )
+
+
+_CacheablePart = ir.Text | ir.Image | ir.Document | ir.ToolResult
+_P = TypeVar("_P", bound=ir.Part)
+
+
+def _cache_last(parts: tuple[_P, ...], message: Mapping[str, Any]) -> tuple[_P, ...]:
+    """A hint on the message itself (the AI SDK's openai-compatible provider puts it there when
+    the content is a string) marks its last part that can carry one, as Anthropic's SDKs do."""
+    if not _cache(message):
+        return parts
+    for index in range(len(parts) - 1, -1, -1):
+        part = parts[index]
+        if isinstance(part, _CacheablePart):
+            marked = dataclasses.replace(part, cache=True)
+            return (*parts[:index], marked, *parts[index + 1 :])
+    return parts
 
 
 def _text_only(content: object, where: str) -> tuple[ir.Text, ...]:

@@ -7,7 +7,9 @@ to tool calls. The decoder evens that out so the client's encoder sees one shape
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +41,7 @@ def decode_response(body: Mapping[str, Any]) -> ir.Response:
         text = message["refusal"]
     if text:
         parts.append(ir.Text(text))
-    calls = _tool_calls(message)
+    calls = _tool_calls(message, _str(body.get("id")))
     parts.extend(calls)
     return ir.Response(
         id=_str(body.get("id")),
@@ -88,7 +90,16 @@ def arguments_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _tool_calls(message: Mapping[str, Any]) -> list[ir.ToolCall]:
+def made_up_call_id(answer_id: str, n: int) -> str:
+    """An id for call ``n`` of an answer whose provider gave it none. It must be unique in the
+    whole conversation (Anthropic refuses repeated tool_use ids, should the session move
+    there), so it is derived from the answer's id — the same each time that answer is
+    decoded — or random when the answer has no id either."""
+    seed = hashlib.sha1(answer_id.encode()).hexdigest()[:8] if answer_id else secrets.token_hex(4)
+    return f"call_{seed}_{n}"
+
+
+def _tool_calls(message: Mapping[str, Any], answer_id: str) -> list[ir.ToolCall]:
     raw_calls = message.get("tool_calls")
     if not isinstance(raw_calls, list):
         raw_calls = []
@@ -100,8 +111,7 @@ def _tool_calls(message: Mapping[str, Any]) -> list[ir.ToolCall]:
         if not isinstance(raw, Mapping):
             continue
         call_id = raw.get("id")
-        # A missing id gets one that is the same each time this answer is decoded.
-        call_id = call_id if isinstance(call_id, str) and call_id else f"call_{n}"
+        call_id = call_id if isinstance(call_id, str) and call_id else made_up_call_id(answer_id, n)
         if raw.get("type") == "custom" and isinstance(raw.get("custom"), Mapping):
             custom = raw["custom"]
             name, arguments = _str(custom.get("name")), arguments_text(custom.get("input"))

@@ -19,6 +19,7 @@ import orjson
 from cligate.protocols import ir
 from cligate.protocols.openai_chat.decode_response import (
     arguments_text,
+    made_up_call_id,
     reasoning_text,
     stop_reason,
 )
@@ -46,6 +47,7 @@ class ChatStreamDecoder:
         self._calls: dict[tuple[str, object], _Call] = {}  # by provider index, or by id
         self._last_call: _Call | None = None
         self._count = 0
+        self._answer_id = ""  # the provider's id of this answer, once its first chunk came
 
     def feed(self, chunk: bytes) -> list[ir.StreamEvent]:
         events: list[ir.StreamEvent] = []
@@ -97,6 +99,7 @@ class ChatStreamDecoder:
         if not self._started:
             self._started = True
             started_id, model = _text(payload.get("id")), _text(payload.get("model"))
+            self._answer_id = started_id
             events.append(ir.StreamStarted(started_id, model, usage))
         choices = payload.get("choices")
         if isinstance(choices, list) and choices and isinstance(choices[0], dict):
@@ -144,7 +147,7 @@ class ChatStreamDecoder:
             call = _Call(self._count, call_id)
             self._count += 1
             # Without an id the client could not answer the call: make a stable one.
-            new_id: str | None = call_id or f"call_{call.index}"
+            new_id: str | None = call_id or made_up_call_id(self._answer_id, call.index)
         else:
             new_id = None
         if key is not None:

@@ -94,7 +94,13 @@ class _Encoder:
         texts = [p for p in parts if isinstance(p, ir.Text)]
         if not any(t.text for t in texts):
             return  # nothing to say; some providers reject an empty message
-        message = {"role": "system", "content": self._text_content(texts)}
+        message: Json = {"role": "system", "content": self._text_content(texts)}
+        if not self.profile.mid_conversation_system:
+            # Some chat templates (local servers') refuse a system message after the first:
+            # it becomes a user message in the tags Claude Code itself uses for reminders.
+            self.decisions.degrade(Rule.SYSTEM_MESSAGE_MOVED, "into a user message")
+            text = "\n\n".join(t.text for t in texts if t.text)
+            message = {"role": "user", "content": f"<system-reminder>\n{text}\n</system-reminder>"}
         if self.pending:
             # Chat wants tool results right after the calls: the system message waits.
             self.decisions.degrade(

@@ -11,7 +11,11 @@ import pytest
 
 from cligate.protocols import ir
 from cligate.protocols.anthropic.encode_response import encode_response, tool_input
-from cligate.protocols.openai_chat.decode_response import decode_error, decode_response
+from cligate.protocols.openai_chat.decode_response import (
+    decode_error,
+    decode_response,
+    made_up_call_id,
+)
 
 
 def chat_answer(
@@ -59,8 +63,9 @@ def test_decode_text_reasoning_tools_and_usage() -> None:
             ir.Thinking("plan"),
             ir.Text("Doing it."),
             ir.ToolCall("c1", "A", "{}"),
-            ir.ToolCall("call_1", "B", ""),
-            ir.ToolCall("call_2", "C", '{"x":1}'),
+            # Made-up ids come from the answer's id: unique across a conversation.
+            ir.ToolCall(made_up_call_id("chatcmpl-9", 1), "B", ""),
+            ir.ToolCall(made_up_call_id("chatcmpl-9", 2), "C", '{"x":1}'),
         ),
         stop_reason=ir.StopReason.TOOL_USE,  # "stop" next to tool calls
         usage=ir.Usage(100, 30, cache_read_tokens=40, reasoning_tokens=10),

@@ -12,6 +12,7 @@ import pytest
 
 from cligate.protocols import ir
 from cligate.protocols.anthropic.encode_stream import AnthropicStreamEncoder
+from cligate.protocols.openai_chat.decode_response import made_up_call_id
 from cligate.protocols.openai_chat.decode_stream import ChatStreamDecoder
 from cligate.protocols.sse import SseParser
 
@@ -370,7 +371,15 @@ def test_decoder_gives_missing_ids_and_reasoning_alias() -> None:
         chunk({"reasoning": "r"}) + tool(3, "{}", None, "T") + chunk(finish="tool_calls") + DONE
     )
     assert got[1] == ir.ThinkingDelta("r")
-    assert got[2] == ir.ToolCallDelta(0, "call_0", "T", "{}")
+    assert got[2] == ir.ToolCallDelta(0, made_up_call_id("chatcmpl-1", 0), "T", "{}")
+
+
+def test_made_up_call_ids_are_unique_across_answers_and_stable_for_one() -> None:
+    assert made_up_call_id("chatcmpl-1", 0) == made_up_call_id("chatcmpl-1", 0)
+    ids = {made_up_call_id(answer, n) for answer in ("chatcmpl-1", "chatcmpl-2") for n in (0, 1)}
+    assert len(ids) == 4 and all(i.startswith("call_") and len(i) <= 40 for i in ids)
+    # An answer without an id of its own still gets ids no other answer has.
+    assert made_up_call_id("", 0) != made_up_call_id("", 0)
 
 
 # --- the official SDK reads what the encoder writes ---------------------------------------
