@@ -90,6 +90,7 @@ class Rule(StrEnum):
     CUSTOM_TOOL_AS_FUNCTION = "custom-tool-as-function"
     SAMPLING_DROPPED = "sampling-option-dropped"
     ARGUMENTS_NOT_JSON = "tool-arguments-not-json"  # the target takes only a JSON object
+    OPTION_NOT_HONOURED = "option-not-honoured"  # several choices, logprobs, other tools…
 
     @property
     def lossy(self) -> bool:

@@ -12,7 +12,8 @@ Choices where the brief or the API left room:
 - A conversation that does not start with a user turn gets a "Continue." user turn first
   (Rule.USER_TURN_INSERTED).
 - Tool arguments that are not a JSON object are sent as ``{}`` (Rule.ARGUMENTS_NOT_JSON).
-- No ``max_tokens``: the profile's limit, else 4096 (Anthropic requires the field).
+- No ``max_tokens``: the profile's limit, else 4096 plus any thinking budget (Anthropic
+  requires the field, and the budget must fit below it).
 - Temperature above Anthropic's 1.0 is clamped to 1.0 (Rule.SAMPLING_DROPPED): OpenAI allows 2.
 - Both temperature and top_p < 1: top_p is dropped (Rule.SAMPLING_DROPPED); current Claude
   models refuse the pair. top_p of 1 or more is the default and is left out.
@@ -67,7 +68,7 @@ class _Writer:
 
     def body(self, request: ir.Request, model: str) -> dict[str, Any]:
         body: dict[str, Any] = {"model": model}
-        max_tokens = self._max_tokens(request.max_tokens)
+        max_tokens = self._max_tokens(request.max_tokens, request.thinking)
         body["max_tokens"] = max_tokens
         system = [_cached({"type": "text", "text": t.text}, t.cache) for t in request.system]
         system = [block for block in system if block["text"].strip()]
@@ -365,9 +366,17 @@ class _Writer:
         body["tool_choice"] = written
         return choice.mode in (ir.ToolChoiceMode.ANY, ir.ToolChoiceMode.TOOL)
 
-    def _max_tokens(self, requested: int | None) -> int:
+    def _max_tokens(self, requested: int | None, thinking: ir.ThinkingConfig | None) -> int:
         limit = self.profile.max_output_tokens
-        max_tokens = requested or limit or DEFAULT_MAX_TOKENS
+        default = DEFAULT_MAX_TOKENS
+        thinks = thinking is not None and thinking.enabled and not thinking.adaptive
+        if thinking is not None and thinks and self.profile.reasoning_effort:
+            # Chat counts reasoning in the output limit; with none given, the thinking
+            # budget comes on top of the answer's room, not out of it.
+            default += thinking.budget_tokens or budget_for_effort(
+                thinking.effort or ir.Effort.MEDIUM
+            )
+        max_tokens = requested or limit or default
         if limit is not None and max_tokens > limit:
             self.decisions.degrade(
                 Rule.MAX_TOKENS_CLAMPED, f"{max_tokens} above {self.profile.name}'s {limit}"
@@ -475,9 +484,11 @@ class _Writer:
                 body["metadata"] = {"user_id": request.user}
             else:
                 self.decisions.degrade(Rule.USER_DROPPED, f"{self.profile.name} takes no user id")
-        for key in request.extras:
-            if key not in _HONOURED_EXTRAS:
-                self.decisions.degrade(Rule.FIELD_DROPPED, f"{key!r} has no Anthropic equivalent")
+        for key, value in request.extras.items():
+            if key in _HONOURED_EXTRAS:
+                continue
+            rule = Rule.OPTION_NOT_HONOURED if _loses(key, value) else Rule.FIELD_DROPPED
+            self.decisions.degrade(rule, f"{key!r} has no Anthropic equivalent")
         if request.stream:
             body["stream"] = True
 
@@ -514,6 +525,21 @@ def _tool(tool: ir.ToolDef) -> Block:
         written["description"] = tool.description
     written["input_schema"] = schema
     return _cached(written, tool.cache)
+
+
+def _loses(key: str, value: object) -> bool:
+    """Whether leaving out a Chat option changes what the client gets back (several
+    choices, log probabilities, tools of other kinds, audio, web search), rather than only
+    how it is made (seed, penalties, store, service tier, predicted output)."""
+    if key in ("tools", "tool_choice", "audio", "web_search_options"):
+        return value is not None
+    if key == "n":
+        return isinstance(value, int) and value > 1
+    if key in ("logprobs", "top_logprobs"):
+        return bool(value)
+    if key == "modalities":
+        return isinstance(value, list) and any(m != "text" for m in value)
+    return False
 
 
 def _unsigned_final(turns: list[Turn]) -> str | None:

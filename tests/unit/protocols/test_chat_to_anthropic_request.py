@@ -469,7 +469,7 @@ ROWS = [
             ],
             tool_choice={"type": "tool", "name": "noop", "disable_parallel_tool_use": True},
         ),
-        ("vendor-field-dropped: 'tools' has no Anthropic equivalent",),
+        ("option-not-honoured: 'tools' has no Anthropic equivalent",),
         id="tools-forced-no-parallel",
     ),
     pytest.param(
@@ -690,8 +690,21 @@ ROWS = [
             seed_null=None,
         ),
         out_of(user("hi")),
-        ("vendor-field-dropped: 'n' has no Anthropic equivalent (x12)",),
+        (
+            "vendor-field-dropped: 'n' has no Anthropic equivalent (x11)",
+            # Web search asked for (with its defaults) and not done: lossy.
+            "option-not-honoured: 'web_search_options' has no Anthropic equivalent",
+        ),
         id="extras-dropped",
+    ),
+    pytest.param(
+        body_of(HI, n=2, logprobs=True, modalities=["text", "audio"], seed=1),
+        out_of(user("hi")),
+        (
+            "option-not-honoured: 'n' has no Anthropic equivalent (x3)",
+            "vendor-field-dropped: 'seed' has no Anthropic equivalent",
+        ),
+        id="extras-that-change-the-answer-are-lossy",
     ),
     pytest.param(
         body_of(HI, {"role": "assistant", "content": "The answer is  \n"}),
@@ -977,3 +990,13 @@ def test_cache_hints_dropped_for_a_profile_without_cache_control() -> None:
     body, decisions = translate(chat, CapabilityProfile(name="p"))
     assert body["system"] == [text("S")]
     assert decisions == ("cache-hint-dropped: p takes no cache_control",)
+
+
+def test_without_max_tokens_the_thinking_budget_comes_on_top_of_the_answers_room() -> None:
+    unlimited = replace(ANTHROPIC, max_output_tokens=None)
+    out, summary = translate(body_of(HI, reasoning_effort="high"), unlimited)
+    assert out["thinking"] == {"type": "enabled", "budget_tokens": 16384}
+    assert out["max_tokens"] == 4096 + 16384 and summary == ()
+    # Given by the client, max_tokens is the whole limit, as Chat counts it.
+    out, _ = translate(body_of(HI, reasoning_effort="high", max_tokens=20000), unlimited)
+    assert (out["max_tokens"], out["thinking"]["budget_tokens"]) == (20000, 16384)
