@@ -39,6 +39,7 @@ class ClientView:
     model: str
     created: int
     include_usage: bool = False
+    input_tokens_estimate: int = 0  # for a stream's first event, until the provider tells
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ def _anthropic() -> Codec:
         encode_response=lambda response, view: encode_response(_as_asked(response, view)),
         decode_error=decode_error,
         stream_decoder=AnthropicStreamDecoder,
-        stream_encoder=lambda view: AnthropicStreamEncoder(view.model),
+        stream_encoder=lambda view: AnthropicStreamEncoder(
+            view.model, input_tokens_estimate=view.input_tokens_estimate
+        ),
     )
 
 

@@ -399,3 +399,24 @@ def test_a_chat_client_gets_an_anthropic_overload_as_an_openai_error(
     assert caught.value.status_code == 529
     assert "Overloaded" in str(caught.value.message)
     assert caught.value.body["type"] == "server_error"  # type: ignore[index]
+
+
+def test_message_start_estimates_input_tokens_until_the_provider_counts_them(
+    claude_on_chat: str, upstream: FakeUpstream
+) -> None:
+    body = {
+        "model": "m",
+        "max_tokens": 50,
+        "stream": True,
+        "system": "You are a careful engineer. " * 40,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    raw = httpx.post(
+        f"{claude_on_chat}/v1/messages", headers={"x-api-key": SECRET}, json=body, timeout=15
+    ).text
+    datas = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: ")]
+    estimated = datas[0]["message"]["usage"]["input_tokens"]
+    final = next(d for d in datas if d["type"] == "message_delta")["usage"]["input_tokens"]
+    (recorded,) = upstream.requests
+    assert final == len(recorded.body) // 4  # what the fake provider counted
+    assert 0 < estimated != final and abs(estimated - final) < final  # near, not zero

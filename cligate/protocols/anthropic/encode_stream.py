@@ -49,7 +49,9 @@ class _Block:
 
 
 class AnthropicStreamEncoder:
-    def __init__(self, model: str, message_id: str | None = None) -> None:
+    def __init__(
+        self, model: str, message_id: str | None = None, input_tokens_estimate: int = 0
+    ) -> None:
         self._model = model
         self._message_id = message_id
         self._started = False
@@ -59,6 +61,9 @@ class AnthropicStreamEncoder:
         self._calls: dict[int, _Call] = {}
         self._tool_use_sent = False
         self._input_usage: ir.Usage | None = None
+        # Chat providers tell input tokens only at the end; message_start says 0 otherwise,
+        # which clients read as an empty prompt. The final count replaces it in message_delta.
+        self._estimate = ir.Usage(input_tokens=input_tokens_estimate)
         self._usage: ir.Usage | None = None
         # Text and thinking that came while tool calls were streaming, written after them.
         self._deferred: list[tuple[Literal["text", "thinking"], dict[str, Any]]] = []
@@ -119,7 +124,7 @@ class AnthropicStreamEncoder:
         if self._started:
             return b""
         self._started = True
-        usage = usage_to(self._input_usage)
+        usage = usage_to(self._input_usage or self._estimate)
         message: dict[str, Any] = {
             "id": message_id(self._message_id),
             "type": "message",
