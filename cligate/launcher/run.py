@@ -181,6 +181,8 @@ def _load_codecs(plan: LaunchPlan) -> None:
     loads them when it is first used)."""
     bound = plan.settings.providers[plan.binding.provider or ""]
     if bound.protocol is not plan.tool.protocol:
+        import cligate.routing.profiles
+        import cligate.server.translated  # noqa: F401  (with it, protocols/translate)
         from cligate.protocols.codecs import codec_for
 
         codec_for(plan.tool.protocol)

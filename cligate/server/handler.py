@@ -13,18 +13,17 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import UpstreamError
-from cligate.protocols import ir
-from cligate.protocols.capabilities import Rule
 from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
+from cligate.protocols.failures import DecodeError
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
 from cligate.protocols.request_facts import estimated_input_tokens, has_images, wants_thinking
-from cligate.protocols.translate import translate_request
 from cligate.routing.plan import (
     BACKGROUND_TIER,
     RequestFacts,
@@ -33,7 +32,6 @@ from cligate.routing.plan import (
     Target,
     route,
 )
-from cligate.routing.profiles import profile_for
 from cligate.server.forwarding import (
     client_headers,
     content_length,
@@ -43,10 +41,7 @@ from cligate.server.forwarding import (
     upstream_headers,
     upstream_url,
 )
-from cligate.server.local_answers import model_list, offered_models, token_count
 from cligate.server.messages import IncomingRequest, OutgoingResponse
-from cligate.server.translated import Exchange
-from cligate.server.translated import answer as answer_translated
 from cligate.upstream.types import (
     Origin,
     UpstreamClient,
@@ -54,6 +49,11 @@ from cligate.upstream.types import (
     UpstreamResponse,
     split_url,
 )
+
+if TYPE_CHECKING:  # translation modules load on a run's first translated request
+    from cligate.protocols import ir
+    from cligate.protocols.capabilities import Rule
+    from cligate.server.translated import Exchange
 
 logger = logging.getLogger("cligate.proxy")
 
@@ -183,15 +183,17 @@ class GatewayHandler:
                     assert parsed is not None  # model calls of every protocol parse their body
                     try:
                         decoded = codec_for(protocol).decode_request(parsed.value)
-                    except ir.DecodeError as exc:
+                    except DecodeError as exc:
                         return error_response(protocol, 400, f"cligate: {exc}")
                 if endpoint.operation is Operation.COUNT_TOKENS:
+                    from cligate.server.local_answers import token_count
+
                     return token_count(decoded)
                 try:
                     upstream_request, exchange, degradations = self._translated_request(
                         request, decoded, requested_model, target, key
                     )
-                except ir.DecodeError as exc:  # strict mode, or a request the target cannot take
+                except DecodeError as exc:  # strict mode, or a request the target cannot take
                     return error_response(protocol, 400, f"cligate: {exc}")
             try:
                 response = await self._upstream.send(upstream_request)
@@ -227,12 +229,16 @@ class GatewayHandler:
                     f" degraded: {'; '.join(degradations)}" if degradations else "",
                 )
             if exchange is not None:
+                from cligate.server.translated import answer as answer_translated
+
                 return await answer_translated(response, exchange)
             return await self._answer(response, protocol, provider)
         return error_response(protocol, 502, _failed(failures))
 
     def _local_answer(self, request: IncomingRequest, endpoint: Endpoint) -> OutgoingResponse:
         """The bound provider speaks another protocol: answer what needs no model ourselves."""
+        from cligate.server.local_answers import model_list, offered_models
+
         protocol = endpoint.protocol
         if endpoint.operation is Operation.LIST_MODELS:
             models = offered_models(self._context.settings, self._context.binding)
@@ -254,13 +260,17 @@ class GatewayHandler:
         target: Target,
         key: ResolvedKey,
     ) -> tuple[UpstreamRequest, Exchange, tuple[str, ...]]:
+        from cligate.protocols.translate import translate_request
+        from cligate.routing.profiles import profile_for
+        from cligate.server.translated import Exchange
+
         provider = target.provider
         # The endpoint's protocol is the tool's (checked on arrival).
         client = codec_for(self._context.tool_protocol)
         upstream = codec_for(provider.protocol)
         model = target.upstream_model or requested_model
         if not model:
-            raise ir.DecodeError(
+            raise DecodeError(
                 f"the request names no model and provider '{provider.name}' needs one: set "
                 f"a model in the binding (cligate bind {self._context.tool} --model M)"
             )
