@@ -176,17 +176,18 @@ async def _serve(
 
 
 def _load_codecs(plan: LaunchPlan) -> None:
-    """When the bound provider speaks another protocol, import the codecs while the tool is
-    still booting, so its first request does not wait for them (a fallback that needs them
-    loads them when it is first used)."""
+    """When the bound provider speaks another protocol, load the codecs and its capability
+    profile while the tool is still booting, so its first request does not wait for them (a
+    fallback that needs them loads them when it is first used)."""
     bound = plan.settings.providers[plan.binding.provider or ""]
     if bound.protocol is not plan.tool.protocol:
-        import cligate.routing.profiles
         import cligate.server.translated  # noqa: F401  (with it, protocols/translate)
         from cligate.protocols.codecs import codec_for
+        from cligate.routing.profiles import profile_for
 
         codec_for(plan.tool.protocol)
         codec_for(bound.protocol)
+        profile_for(bound, plan.binding.model)  # reads the presets file once
 
 
 def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> int:
