@@ -40,6 +40,8 @@ class ClientView:
     created: int
     include_usage: bool = False
     input_tokens_estimate: int = 0  # for a stream's first event, until the provider tells
+    # Names of the client's freeform tools: their calls go back as custom tool calls.
+    custom_tools: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,31 @@ def _as_asked(response: ir.Response, view: ClientView) -> ir.Response:
     return replace(response, model=view.model)
 
 
+def _openai_responses() -> Codec:
+    from cligate.protocols.openai_responses.decode_request import decode_request
+    from cligate.protocols.openai_responses.decode_response import decode_error, decode_response
+    from cligate.protocols.openai_responses.decode_stream import ResponsesStreamDecoder
+    from cligate.protocols.openai_responses.encode_request import encode_request
+    from cligate.protocols.openai_responses.encode_response import encode_response
+    from cligate.protocols.openai_responses.encode_stream import ResponsesStreamEncoder
+
+    return Codec(
+        protocol=WireProtocol.OPENAI_RESPONSES,
+        generate_path="/v1/responses",
+        decode_request=decode_request,
+        encode_request=encode_request,
+        decode_response=decode_response,
+        encode_response=lambda response, view: encode_response(_as_asked(response, view), view),
+        decode_error=decode_error,
+        stream_decoder=ResponsesStreamDecoder,
+        stream_encoder=ResponsesStreamEncoder,
+    )
+
+
 _LOADERS: dict[WireProtocol, Callable[[], Codec]] = {
     WireProtocol.ANTHROPIC: _anthropic,
     WireProtocol.OPENAI_CHAT: _openai_chat,
+    WireProtocol.OPENAI_RESPONSES: _openai_responses,
 }
 
 

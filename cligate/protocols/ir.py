@@ -57,11 +57,13 @@ class Document:
 @dataclass(frozen=True, slots=True)
 class Thinking:
     """Reasoning the model showed. A signature is only valid for the vendor that made it and
-    is never invented; ``redacted`` is Anthropic's encrypted ``redacted_thinking`` data."""
+    is never invented; ``redacted`` is Anthropic's encrypted ``redacted_thinking`` data;
+    ``encrypted`` is OpenAI Responses' ``encrypted_content`` (with ``text`` its summary)."""
 
     text: str = ""
     signature: str | None = None
     redacted: str | None = None
+    encrypted: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +98,16 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class ToolDef:
+    """A function tool (JSON arguments) or a freeform "custom" tool (text input, optionally
+    bound by a grammar: ``format`` as the Responses API gives it). Targets without custom
+    tools get a function with one string parameter (``protocols/custom_tools.py``)."""
+
     name: str
     description: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)  # a JSON schema object
     kind: Literal["function", "custom"] = "function"
     cache: bool = False
+    format: Mapping[str, Any] | None = None
 
 
 class ToolChoiceMode(StrEnum):
@@ -237,6 +244,13 @@ class ThinkingSignature:
 
 
 @dataclass(frozen=True, slots=True)
+class EncryptedReasoning:
+    """OpenAI Responses' encrypted_content of the reasoning just streamed."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class RedactedThinking:
     data: str
 
@@ -278,6 +292,7 @@ StreamEvent = (
     | TextDelta
     | ThinkingDelta
     | ThinkingSignature
+    | EncryptedReasoning
     | RedactedThinking
     | ToolCallDelta
     | UsageUpdate

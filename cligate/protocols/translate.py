@@ -79,6 +79,8 @@ def response_events(response: ir.Response) -> list[ir.StreamEvent]:
             events.append(ir.ThinkingDelta(part.text))
             if part.signature:
                 events.append(ir.ThinkingSignature(part.signature))
+            if part.encrypted:
+                events.append(ir.EncryptedReasoning(part.encrypted))
         else:
             events.append(ir.ToolCallDelta(calls, part.id, part.name, part.arguments, part.kind))
             calls += 1

@@ -296,6 +296,7 @@ class GatewayHandler:
             include_usage=_wants_stream_usage(decoded),
             # The body's size is a free and close enough hint (count_tokens counts properly).
             input_tokens_estimate=estimated_input_tokens(request.body) if decoded.stream else 0,
+            custom_tools=frozenset(t.name for t in decoded.tools if t.kind == "custom"),
         )
         exchange = Exchange(
             client=client,

@@ -34,7 +34,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from cligate.protocols import ir
+from cligate.protocols import custom_tools, ir
 from cligate.protocols.capabilities import CapabilityProfile, Decisions, Rule
 from cligate.protocols.thinking import MIN_BUDGET, budget_for_effort
 from cligate.protocols.tool_ids import from_anthropic_id, to_anthropic_id
@@ -204,7 +204,7 @@ class _Writer:
             self.decisions.degrade(
                 Rule.CUSTOM_TOOL_AS_FUNCTION, f"custom tool call {call.name!r} as {{input}}"
             )
-            arguments: Any = {"input": call.arguments}
+            arguments: Any = {custom_tools.INPUT: call.arguments}
             return {"type": "tool_use", "id": tool_id, "name": call.name, "input": arguments}
         arguments = {}
         if call.arguments.strip():
@@ -349,6 +349,9 @@ class _Writer:
         if not self.profile.tools:
             self.decisions.degrade(Rule.TOOLS_DROPPED, f"{self.profile.name} takes no tools")
             return False
+        for tool in request.tools:
+            if tool.kind == "custom":
+                self.decisions.degrade(Rule.CUSTOM_TOOL_AS_FUNCTION, tool.name)
         body["tools"] = [_tool(tool) for tool in request.tools]
         choice = request.tool_choice
         if choice is None:
@@ -519,7 +522,12 @@ class _Writer:
 
 
 def _tool(tool: ir.ToolDef) -> Block:
-    schema = dict(tool.parameters) if tool.parameters else {"type": "object", "properties": {}}
+    if tool.kind == "custom":
+        schema = custom_tools.function_schema(tool)
+    elif tool.parameters:
+        schema = dict(tool.parameters)
+    else:
+        schema = {"type": "object", "properties": {}}
     written: Block = {"name": tool.name}
     if tool.description:
         written["description"] = tool.description

@@ -105,8 +105,9 @@ class AnthropicStreamEncoder:
             out.append(self._tool_delta(event))
         elif isinstance(event, ir.UsageUpdate):
             self._usage = event.usage
-        else:
+        elif isinstance(event, ir.StreamFinished):
             out.append(self._finish(event))
+        # EncryptedReasoning: another vendor's opaque reasoning; no Anthropic block carries it.
         return b"".join(out)
 
     def fail(self, error: ir.ErrorInfo) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cligate.protocols import ir
+from cligate.protocols import custom_tools, ir
 from cligate.protocols.capabilities import CapabilityProfile, Decisions, Rule
 from cligate.protocols.thinking import effort_for_budget, openai_effort
 from cligate.protocols.tool_ids import from_anthropic_id
@@ -165,9 +165,11 @@ class _Encoder:
             # Without tools the provider rejects tool_calls: the model reads what it did.
             texts.append(ir.Text(f"[called tool {part.name} with {part.arguments}]"))
             return None
+        arguments = part.arguments
         if part.kind == "custom":
             self.decisions.degrade(Rule.CUSTOM_TOOL_AS_FUNCTION, part.name)
-        function = {"name": part.name, "arguments": part.arguments}
+            arguments = custom_tools.wrap_input(arguments)
+        function = {"name": part.name, "arguments": arguments}
         return {"id": from_anthropic_id(part.id), "type": "function", "function": function}
 
     def _user(self, parts: Iterable[ir.Part]) -> None:
@@ -325,12 +327,14 @@ class _Encoder:
         for tool in request.tools:
             if tool.cache:
                 self._keep_cache("a tool definition")
+            parameters = dict(tool.parameters)
             if tool.kind == "custom":
                 self.decisions.degrade(Rule.CUSTOM_TOOL_AS_FUNCTION, tool.name)
+                parameters = custom_tools.function_schema(tool)
             function: Json = {"name": tool.name}
             if tool.description:
                 function["description"] = tool.description
-            function["parameters"] = dict(tool.parameters)
+            function["parameters"] = parameters
             tools.append({"type": "function", "function": function})
         body["tools"] = tools
         if choice is None:

@@ -57,7 +57,8 @@ class ChatStreamEncoder:
             return self._finish(event)
         if isinstance(event, ir.StreamFailed):
             return self.fail(event.error)
-        return b""  # ThinkingSignature, RedactedThinking: nothing in Chat carries them
+        # ThinkingSignature, EncryptedReasoning, RedactedThinking: nothing in Chat carries them
+        return b""
 
     def fail(self, error: ir.ErrorInfo) -> bytes:
         if self.finished:
