@@ -51,6 +51,16 @@ def tier_models(plan: LaunchPlan) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def model_for_tool(plan: LaunchPlan) -> str | None:
+    """The model name the tool is told. A tool whose request shape depends on the name is
+    told a name with the shape cligate translates best when its provider speaks another
+    protocol; the binding's model is what the provider gets (routing's default)."""
+    bound = plan.settings.providers[plan.binding.provider or ""]
+    if plan.tool.translated_model and bound.protocol is not plan.tool.protocol:
+        return plan.tool.translated_model
+    return plan.binding.model
+
+
 def new_secret() -> str:
     """32 random bytes, URL-safe: usable as a header value and as a path segment.
 
@@ -204,7 +214,7 @@ def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> in
     secret = new_secret()
     with _tool_environment(plan, env) as child_env, bind_loopback() as listener:
         proxy_url = f"http://{LOOPBACK}:{listener.getsockname()[1]}"
-        values = LaunchValues(proxy_url, secret, plan.binding.model, tier_models(plan))
+        values = LaunchValues(proxy_url, secret, model_for_tool(plan), tier_models(plan))
         spec = build_child(plan.tool, plan.binary, request.args, values, child_env)
         become_subreaper()
         hold_signals()

@@ -39,6 +39,9 @@ class ToolSpec:
     # Where a binding tier's model goes, so the tool's own model picker names it (set after
     # model_env, so a tier wins over --model for its own slot).
     tier_env: dict[str, str] = field(default_factory=dict)
+    # The model name the tool is told when its requests are translated, if its request shape
+    # depends on the name; routing then sends the binding's model to the provider.
+    translated_model: str | None = None
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -106,6 +109,10 @@ TOOLS: dict[str, ToolSpec] = {
         # The vendor's own credentials and URL: they must not compete with ours or be seen.
         unset_env=("OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"),
         tier_keywords=("mini", "nano"),
+        # A catalog model of codex 0.169 whose requests are standard Responses with the
+        # freeform apply_patch tool; names it does not know lose apply_patch, and its newest
+        # names switch to the non-standard "responses lite" shape (see tests/e2e).
+        translated_model="gpt-5.5",
     ),
     "gemini": ToolSpec(
         name="gemini",

@@ -92,3 +92,20 @@ def test_codex_does_not_see_the_users_openai_credentials() -> None:
     user = {"OPENAI_API_KEY": "sk-real", "CODEX_API_KEY": "c", "OPENAI_BASE_URL": "https://x"}
     env = build_child(TOOLS["codex"], "codex", [], VALUES, user).env
     assert not {"OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"} & set(env)
+
+
+def test_codex_is_told_a_shape_model_when_its_requests_are_translated() -> None:
+    from cligate.config.settings import ProviderSettings, Settings, ToolBinding
+    from cligate.launcher.run import LaunchPlan, model_for_tool
+    from cligate.launcher.tools import TOOLS
+    from cligate.protocols.kinds import WireProtocol
+
+    def plan(protocol: WireProtocol) -> LaunchPlan:
+        provider = ProviderSettings("p", protocol, "https://p/v1")
+        binding = ToolBinding(provider="p", model="qwen3-coder")
+        return LaunchPlan(TOOLS["codex"], "codex", Settings({"p": provider}), binding, {})
+
+    # On a Chat provider codex must ask in the standard shape with apply_patch: it is told
+    # gpt-5.5, and the binding's model is what routing sends on.
+    assert model_for_tool(plan(WireProtocol.OPENAI_CHAT)) == "gpt-5.5"
+    assert model_for_tool(plan(WireProtocol.OPENAI_RESPONSES)) == "qwen3-coder"
