@@ -70,13 +70,16 @@ def upstream_headers(client_headers: RawHeaders, provider: ProviderSettings, key
 
 
 # Headers that belong to the client's protocol or SDK, not to a translated request.
-# Claude Code's own x-claude-code-* headers (its session id) are no business of another vendor.
+# The tools' own x-claude-code-* / x-codex-* headers (session ids, codex's installation id)
+# are no business of another vendor.
 _PROTOCOL_PREFIXES = (
     b"anthropic-",
     b"openai-",
+    b"x-openai-",
     b"x-goog-",
     b"x-stainless-",
     b"x-claude-code-",
+    b"x-codex-",
     b"x-api-key",
 )
 _TRANSLATED_DROP = _DROP_UPSTREAM | {b"content-type", b"accept", b"x-app", b"x-goog-api-client"}

@@ -167,10 +167,14 @@ def test_unknown_provider_flag_lists_known_providers(launch_env: LaunchEnv) -> N
     assert "'nope'" in result.stderr and "fake" in result.stderr
 
 
-def test_provider_of_another_protocol_is_refused_clearly(launch_env: LaunchEnv) -> None:
-    result = launch_env.run("run", "codex", "--provider", "fake")
+def test_provider_of_a_protocol_without_translation_is_refused_clearly(
+    launch_env: LaunchEnv,
+) -> None:
+    # The fake provider speaks Anthropic Messages; Gemini CLI cannot be translated to it yet.
+    result = launch_env.run("run", "gemini", "--provider", "fake")
     assert result.returncode == 2
-    assert "Anthropic Messages" in result.stderr and "OpenAI Responses" in result.stderr
+    assert "Anthropic Messages" in result.stderr and "Gemini generateContent" in result.stderr
+    assert "cannot translate" in result.stderr
 
 
 @pytest.mark.parametrize("tool", ["claude", "codex", "gemini"])

@@ -160,6 +160,7 @@ def test_a_translated_request_keeps_generic_headers_and_gets_its_protocols_own()
         (b"anthropic-beta", b"interleaved-thinking-2025-05-14"),
         (b"x-app", b"cli"),
         (b"x-claude-code-session-id", b"abc"),
+        (b"x-codex-turn-metadata", b'{"installation_id": "i"}'),
         (b"x-stainless-lang", b"js"),
         (b"content-type", b"application/json"),
         (b"accept", b"application/json"),
