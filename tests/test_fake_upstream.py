@@ -26,12 +26,14 @@ from tests.fake_upstream import (
     FakeUpstream,
     Hang,
     HttpError,
+    PatchFile,
     Reply,
     ShellCommands,
     ShellRoundTrip,
     SlowFirstByte,
     TextReply,
     ToolCall,
+    ToolSpec,
     Turn,
     chat_pairing_errors,
     minimal_instance,
@@ -920,6 +922,246 @@ def test_cli_script_specs_for_several_commands() -> None:
     assert parse_script("steps:echo 1 ;; echo 2") == ShellCommands(
         ("echo 1", "echo 2"), parallel=False
     )
+
+
+# ------------------------------------------------------- apply_patch (PatchFile) and codex tools
+
+CODEX_55_CAPTURE = (
+    CAPTURES / "codex" / "tool_gpt-5.5__01_responses_stream_answered_tool_exec_command.json"
+)
+NOTES_PATCH = "*** Begin Patch\n*** Add File: notes.txt\n+written by apply_patch\n*** End Patch\n"
+PATCH_RESULT = "Success. Updated the following files:\nA notes.txt\n"
+
+
+def codex_tools() -> list[dict[str, Any]]:
+    """The function and freeform tools codex 0.169 sends for model gpt-5.5 (captured)."""
+    body = json.loads(CODEX_55_CAPTURE.read_text())["request"]["body"]
+    tools = [t for t in body["tools"] if t.get("type") in ("function", "custom")]
+    assert {"exec_command", "apply_patch"} <= {t["name"] for t in tools}
+    return tools
+
+
+def codex_tools_as_functions() -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, description, JSON schema) of codex's tools once freeform tools became functions
+    with one string parameter `input` (what a translating proxy offers Chat, Anthropic and
+    Gemini providers; the names stay the same)."""
+    out = []
+    for tool in codex_tools():
+        if tool["type"] == "custom":
+            grammar = tool["format"]["definition"]
+            schema = {
+                "type": "object",
+                "properties": {"input": {"type": "string", "description": grammar}},
+                "required": ["input"],
+            }
+        else:
+            schema = tool["parameters"]
+        out.append((tool["name"], tool.get("description", ""), schema))
+    return out
+
+
+def test_patch_file_patch_text_and_cli_spec() -> None:
+    assert PatchFile().patch == NOTES_PATCH
+    two_lines = PatchFile(path="d/x.md", text="one\ntwo")
+    assert two_lines.patch == "*** Begin Patch\n*** Add File: d/x.md\n+one\n+two\n*** End Patch\n"
+    update = PatchFile(path="a.txt", text="new line", replace="old line")
+    assert update.patch == (
+        "*** Begin Patch\n*** Update File: a.txt\n@@\n-old line\n+new line\n*** End Patch\n"
+    )
+    assert parse_script("patch:notes.txt:a: b") == PatchFile(path="notes.txt", text="a: b")
+    for bad in ("patch:notes.txt", "patch::text"):
+        with pytest.raises(Exception, match="patch:PATH:TEXT"):
+            parse_script(bad)
+
+
+def test_patch_file_finds_only_a_usable_apply_patch_tool() -> None:
+    def turn(*tools: ToolSpec, results: tuple[str, ...] | None = None) -> Turn:
+        return Turn("chat", "m", False, tools, results, None, False, 10)
+
+    script = PatchFile()
+    shell = ToolSpec("exec_command", schema={"properties": {"cmd": {"type": "string"}}})
+    no_input = ToolSpec("apply_patch", schema={"properties": {"patch": {"type": "string"}}})
+    not_string = ToolSpec("apply_patch", schema={"properties": {"input": {"type": "object"}}})
+    missing = script.reply(turn(shell, no_input, not_string))
+    assert missing.tool_calls == ()
+    assert (
+        missing.text
+        == "fake upstream: no apply_patch tool among: exec_command, apply_patch, apply_patch"
+    )
+    assert script.reply(turn()).text == "OK"
+    gemini_style = ToolSpec("apply_patch", schema={"properties": {"input": {"type": "STRING"}}})
+    call = script.reply(turn(shell, gemini_style)).tool_call
+    assert call is not None
+    assert (call.name, call.kind, call.arguments) == (
+        "apply_patch",
+        "function",
+        {"input": NOTES_PATCH},
+    )
+    assert call.call_id.startswith("call_")
+    freeform = script.reply(turn(shell, ToolSpec("apply_patch", kind="custom"))).tool_call
+    assert freeform is not None
+    assert (freeform.kind, freeform.input, freeform.arguments) == ("custom", NOTES_PATCH, {})
+    done = script.reply(turn(shell, gemini_style, results=("  Success.\n A notes.txt\n",)))
+    assert (done.text, done.tool_calls) == ("FINAL: Success. A notes.txt", ())
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_responses_patch_round_trip_with_codex_freeform_tool(
+    up: FakeUpstream, stream: bool
+) -> None:
+    up.set_script(PatchFile())
+    client = openai_client(up)
+    items: list[Any] = [{"role": "user", "content": "write notes.txt"}]
+    tools: Any = codex_tools()
+
+    def call() -> tuple[openai.types.responses.Response, list[str]]:
+        if stream:
+            with client.responses.stream(model="gpt-5.5", input=items, tools=tools) as s:
+                kinds: list[str] = [e.type for e in s]
+                final: openai.types.responses.Response = s.get_final_response()
+                return final, kinds
+        return client.responses.create(model="gpt-5.5", input=items, tools=tools), []
+
+    first, kinds = call()
+    calls = [o for o in first.output if o.type == "custom_tool_call"]
+    assert [(c.name, c.input) for c in calls] == [("apply_patch", NOTES_PATCH)]
+    assert [o.type for o in first.output] == ["message", "custom_tool_call"]
+    if stream:
+        assert "response.custom_tool_call_input.done" in kinds
+        assert "response.function_call_arguments.delta" not in kinds
+    assert up.requests[-1].outcome == "tool_call:apply_patch"
+    items.append(
+        {
+            "type": "custom_tool_call",
+            "call_id": calls[0].call_id,
+            "name": "apply_patch",
+            "input": calls[0].input,
+        }
+    )
+    items.append(
+        {"type": "custom_tool_call_output", "call_id": calls[0].call_id, "output": PATCH_RESULT}
+    )
+    final, _ = call()
+    assert final.output_text == "FINAL: Success. Updated the following files: A notes.txt"
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_result_ids == (calls[0].call_id,) == turn.call_ids
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("script", [ShellRoundTrip(CMD), PatchFile()], ids=["shell", "patch"])
+def test_chat_codex_tools_shell_and_patch_round_trip(
+    up: FakeUpstream, stream: bool, script: ShellRoundTrip | PatchFile
+) -> None:
+    """codex's tools as Chat functions: ShellRoundTrip picks exec_command, PatchFile picks
+    apply_patch ({"input": patch}); the `tool` message of either call comes back as the answer."""
+    up.set_script(script)
+    client = openai_client(up)
+    tools: Any = [
+        {"type": "function", "function": {"name": n, "description": d, "parameters": s}}
+        for n, d, s in codex_tools_as_functions()
+    ]
+    messages: list[Any] = [
+        {"role": "developer", "content": "codex instructions"},
+        {"role": "user", "content": "go"},
+    ]
+    first, finish = chat_turn(client, messages, stream, tools)
+    assert finish == "tool_calls"
+    (call,) = first.tool_calls or []
+    args = json.loads(call.function.arguments)
+    if isinstance(script, PatchFile):
+        assert (call.function.name, args) == ("apply_patch", {"input": NOTES_PATCH})
+    else:
+        assert call.function.name == "exec_command" and args["cmd"] == CMD
+    secret = token()
+    messages.append(chat_echo(first))
+    messages.append(
+        {"role": "tool", "tool_call_id": call.id, "content": f"{secret}\nA notes.txt\n"}
+    )
+    final, finish = chat_turn(client, messages, stream, tools)
+    assert (final.content, final.tool_calls, finish) == (
+        f"FINAL: {secret} A notes.txt",
+        None,
+        "stop",
+    )
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_result_ids == (call.id,) == turn.call_ids
+    assert turn.tool_pairing_errors == ()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("script", [ShellRoundTrip(CMD), PatchFile()], ids=["shell", "patch"])
+def test_anthropic_codex_tools_shell_and_patch_round_trip(
+    up: FakeUpstream, stream: bool, script: ShellRoundTrip | PatchFile
+) -> None:
+    """codex's tools as Anthropic tools: the same choices, the tool_result comes back."""
+    up.set_script(script)
+    client = anthropic_client(up)
+    tools: Any = [
+        {"name": n, "description": d, "input_schema": s} for n, d, s in codex_tools_as_functions()
+    ]
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+
+    def call() -> anthropic.types.Message:
+        if stream:
+            with client.messages.stream(
+                model="m", max_tokens=100, messages=messages, tools=tools
+            ) as s:
+                return s.get_final_message()
+        return client.messages.create(model="m", max_tokens=100, messages=messages, tools=tools)
+
+    first = call()
+    assert first.stop_reason == "tool_use"
+    (use,) = [b for b in first.content if b.type == "tool_use"]
+    assert use.id.startswith("toolu_")
+    if isinstance(script, PatchFile):
+        assert (use.name, use.input) == ("apply_patch", {"input": NOTES_PATCH})
+    else:
+        assert use.name == "exec_command" and use.input["cmd"] == CMD
+    secret = token()
+    messages.append({"role": "assistant", "content": [b.model_dump() for b in first.content]})
+    result: Any = [{"type": "text", "text": f"{secret}\nA notes.txt\n"}]
+    messages.append(
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": use.id, "content": result}],
+        }
+    )
+    final = call()
+    assert final.stop_reason == "end_turn"
+    assert final.content[0].type == "text"
+    assert final.content[0].text == f"FINAL: {secret} A notes.txt"
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.tool_result_ids == (use.id,) == turn.call_ids
+
+
+def test_gemini_patch_round_trip(up: FakeUpstream) -> None:
+    up.set_script(PatchFile(path="src/new.py", text="print('hi')"))
+    client = genai_client(up)
+    declarations = [
+        gt.FunctionDeclaration(name=n, description=d, parameters_json_schema=s)
+        for n, d, s in codex_tools_as_functions()
+    ]
+    config = gt.GenerateContentConfig(tools=[gt.Tool(function_declarations=declarations)])
+    contents: list[gt.Content] = [gt.Content(role="user", parts=[gt.Part(text="go")])]
+    first = client.models.generate_content(model="g", contents=contents, config=config)
+    parts = (
+        first.candidates[0].content.parts
+        if first.candidates and first.candidates[0].content
+        else []
+    )
+    calls = [p.function_call for p in parts or [] if p.function_call]
+    patch = "*** Begin Patch\n*** Add File: src/new.py\n+print('hi')\n*** End Patch\n"
+    assert [(c.name, c.args) for c in calls] == [("apply_patch", {"input": patch})]
+    contents.append(gt.Content(role="model", parts=parts))
+    response = gt.FunctionResponse(
+        id=calls[0].id, name="apply_patch", response={"output": "A src/new.py"}
+    )
+    contents.append(gt.Content(role="user", parts=[gt.Part(function_response=response)]))
+    final = client.models.generate_content(model="g", contents=contents, config=config)
+    assert final.text == "FINAL: A src/new.py"
 
 
 # ---------------------------------------------------------------------------- server behaviour

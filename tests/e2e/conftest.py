@@ -56,10 +56,14 @@ class Sandbox:
         env.update(extra)
         return env
 
-    def write_config(self, protocol: str, base_url: str, tool: str) -> None:
+    def write_config(
+        self, protocol: str, base_url: str, tool: str, model: str | None = None
+    ) -> None:
+        """One provider "fake" bound to `tool`; `model`, when given, is the binding's model."""
+        binding_model = f'model = "{model}"\n' if model is not None else ""
         (self.config / "config.toml").write_text(
             f'[providers.fake]\nprotocol = "{protocol}"\nbase_url = "{base_url}"\n'
-            f'api_key = "env:FAKE_KEY"\n\n[tools.{tool}]\nprovider = "fake"\n'
+            f'api_key = "env:FAKE_KEY"\n\n[tools.{tool}]\nprovider = "fake"\n{binding_model}'
         )
 
 

@@ -19,7 +19,15 @@ from .model import (
 )
 from .parse import chat_pairing_errors, parse_turn
 from .schema_instance import minimal_instance
-from .scripts import Script, ShellCommands, ShellRoundTrip, TextReply, answer, normalize_output
+from .scripts import (
+    PatchFile,
+    Script,
+    ShellCommands,
+    ShellRoundTrip,
+    TextReply,
+    answer,
+    normalize_output,
+)
 from .server import FakeUpstream
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "Fault",
     "Hang",
     "HttpError",
+    "PatchFile",
     "Protocol",
     "RecordedRequest",
     "Reply",

@@ -3,6 +3,7 @@
 python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
 python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
 python -m tests.fake_upstream --script parallel:"printf A > a.txt ;; cat token.txt"
+python -m tests.fake_upstream --script patch:"notes.txt:written by apply_patch"
 """
 
 from __future__ import annotations
@@ -12,25 +13,29 @@ import signal
 import sys
 
 from .model import CutStream, Fault, Hang, HttpError, SlowFirstByte
-from .scripts import Script, ShellCommands, ShellRoundTrip, TextReply
+from .scripts import PatchFile, Script, ShellCommands, ShellRoundTrip, TextReply
 from .server import FakeUpstream
 
 COMMAND_SEPARATOR = " ;; "
 
 
 def parse_script(spec: str) -> Script:
-    """`text:WORDS`, `shell:COMMAND`, or `parallel:`/`steps:` with commands joined by " ;; "
-    (all in one turn, or one per turn)."""
+    """`text:WORDS`, `shell:COMMAND`, `patch:PATH:TEXT` (apply_patch adds PATH holding TEXT),
+    or `parallel:`/`steps:` with commands joined by " ;; " (all in one turn, or one per turn)."""
     kind, sep, value = spec.partition(":")
     if sep and kind == "text":
         return TextReply(value)
     if sep and kind == "shell":
         return ShellRoundTrip(value)
+    path, has_text, text = value.partition(":")
+    if sep and kind == "patch" and path and has_text:
+        return PatchFile(path=path, text=text)
     commands = tuple(c.strip() for c in value.split(COMMAND_SEPARATOR) if c.strip())
     if sep and kind in ("parallel", "steps") and commands:
         return ShellCommands(commands, parallel=kind == "parallel")
     raise argparse.ArgumentTypeError(
-        f"script must be text:WORDS, shell:COMMAND, parallel:CMDS or steps:CMDS, not {spec!r}"
+        "script must be text:WORDS, shell:COMMAND, patch:PATH:TEXT, parallel:CMDS or "
+        f"steps:CMDS, not {spec!r}"
     )
 
 
@@ -60,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         "--script",
         type=parse_script,
         default=TextReply("hi"),
-        help="text:WORDS, shell:COMMAND, parallel:CMD ;; CMD or steps:CMD ;; CMD (default text:hi)",
+        help=(
+            "text:WORDS, shell:COMMAND, patch:PATH:TEXT, parallel:CMD ;; CMD or "
+            "steps:CMD ;; CMD (default text:hi)"
+        ),
     )
     parser.add_argument(
         "--fault",

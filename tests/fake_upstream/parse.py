@@ -273,7 +273,9 @@ def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
     for group in _dicts(body.get("tools")):
         for decl in _dicts(group.get("functionDeclarations")):
             name = decl.get("name")
-            params = decl.get("parametersJsonSchema", decl.get("parameters"))
+            # Google reads proto field names in either case; google-genai sends snake_case.
+            keys = ("parametersJsonSchema", "parameters_json_schema", "parameters")
+            params = next((decl[k] for k in keys if isinstance(decl.get(k), dict)), None)
             if isinstance(name, str):
                 tools.append(ToolSpec(name=name, schema=params if isinstance(params, dict) else {}))
     contents = _dicts(body.get("contents"))

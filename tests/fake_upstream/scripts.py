@@ -134,6 +134,75 @@ class ShellCommands:
         return Reply(text=self.preamble, tool_calls=calls, reasoning=self.reasoning)
 
 
+PATCH_TOOL_NAME = "apply_patch"
+PATCH_INPUT_KEY = "input"
+"""A freeform tool seen as a function (Chat, Anthropic, Gemini) takes its text in `input`."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatchFile:
+    """Edit a file with codex's `apply_patch` tool, then echo the tool result back.
+
+    The patch is in Codex's "*** Begin Patch" format: an Add File hunk writing `text` (one
+    `+` line per line of it), or, when `replace` is given, an Update File hunk replacing the
+    line `replace` with `text`. On the Responses API the tool is freeform (custom) and gets the
+    patch as its input; where freeform tools became functions (Chat, Anthropic, Gemini) it is
+    a function with one string parameter `input`, called with `{"input": patch}`.
+
+    Stateless like ShellRoundTrip: if the latest turn carries a tool result the answer is
+    `f"{final_prefix} {normalized result}"`, otherwise the call. Requests without tools get
+    `side_text`; requests without an apply_patch tool get a text naming the tools offered.
+    """
+
+    path: str = "notes.txt"
+    text: str = "written by apply_patch"
+    replace: str | None = None
+    final_prefix: str = "FINAL:"
+    side_text: str = "OK"
+    preamble: str = "I will edit the file."
+
+    @property
+    def patch(self) -> str:
+        added = "".join(f"+{line}\n" for line in self.text.split("\n"))
+        if self.replace is None:
+            hunk = f"*** Add File: {self.path}\n{added}"
+        else:
+            removed = "".join(f"-{line}\n" for line in self.replace.split("\n"))
+            hunk = f"*** Update File: {self.path}\n@@\n{removed}{added}"
+        return f"*** Begin Patch\n{hunk}*** End Patch\n"
+
+    def reply(self, turn: Turn) -> Reply:
+        if turn.tool_results is not None:
+            return Reply(text=f"{self.final_prefix} {normalize_output(turn.tool_results)}")
+        if not turn.tools:
+            return Reply(text=self.side_text)
+        tool = find_patch_tool(turn.tools)
+        if tool is None:
+            names = ", ".join(t.name for t in turn.tools)
+            return Reply(text=f"fake upstream: no apply_patch tool among: {names}")
+        return Reply(text=self.preamble, tool_call=patch_call(turn, tool, self.patch))
+
+
+def find_patch_tool(tools: tuple[ToolSpec, ...]) -> ToolSpec | None:
+    """The `apply_patch` tool: freeform, or a function whose `input` parameter is a string."""
+    for tool in tools:
+        if tool.name != PATCH_TOOL_NAME:
+            continue
+        if tool.kind == "custom":
+            return tool
+        props = tool.schema.get("properties")
+        if isinstance(props, dict) and _type_name(props.get(PATCH_INPUT_KEY)) == "string":
+            return tool
+    return None
+
+
+def patch_call(turn: Turn, tool: ToolSpec, patch: str) -> ToolCall:
+    call_id = _call_id(turn, tool)
+    if tool.kind == "custom":
+        return ToolCall(name=tool.name, call_id=call_id, kind="custom", input=patch)
+    return ToolCall(name=tool.name, call_id=call_id, arguments={PATCH_INPUT_KEY: patch})
+
+
 def answer(script: Script, turn: Turn) -> Reply:
     """The reply to a turn: schema-valid JSON when JSON output is requested, else the script's."""
     if turn.wants_json:
