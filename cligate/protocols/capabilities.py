@@ -119,6 +119,14 @@ _HARMLESS = frozenset(
 )
 
 
+# Request extras (set by client decoders) listing tools the client's vendor runs itself:
+# Anthropic's server tools, the Responses API's hosted tools (web_search, file_search, …).
+HOSTED_TOOL_EXTRAS = frozenset({"server_tools", "hosted_tools"})
+# Options that ask a provider to keep state (Responses' store, background): a stateless
+# gateway cannot honour them for another protocol.
+STATEFUL_OPTIONS = frozenset({"store", "background"})
+
+
 @dataclass(frozen=True, slots=True)
 class Degradation:
     rule: Rule

@@ -35,7 +35,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from cligate.protocols import custom_tools, ir
-from cligate.protocols.capabilities import CapabilityProfile, Decisions, Rule
+from cligate.protocols.capabilities import (
+    HOSTED_TOOL_EXTRAS,
+    STATEFUL_OPTIONS,
+    CapabilityProfile,
+    Decisions,
+    Rule,
+)
 from cligate.protocols.thinking import MIN_BUDGET, budget_for_effort
 from cligate.protocols.tool_ids import from_anthropic_id, to_anthropic_id
 
@@ -539,8 +545,10 @@ def _loses(key: str, value: object) -> bool:
     """Whether leaving out a Chat option changes what the client gets back (several
     choices, log probabilities, tools of other kinds, audio, web search), rather than only
     how it is made (seed, penalties, store, service tier, predicted output)."""
-    if key in ("tools", "tool_choice", "audio", "web_search_options"):
+    if key in ("tools", "tool_choice", "audio", "web_search_options", *HOSTED_TOOL_EXTRAS):
         return value is not None
+    if key in STATEFUL_OPTIONS:
+        return bool(value)
     if key == "n":
         return isinstance(value, int) and value > 1
     if key in ("logprobs", "top_logprobs"):

@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from cligate.protocols import custom_tools, ir
-from cligate.protocols.capabilities import CapabilityProfile, Decisions, Rule
+from cligate.protocols.capabilities import (
+    HOSTED_TOOL_EXTRAS,
+    STATEFUL_OPTIONS,
+    CapabilityProfile,
+    Decisions,
+    Rule,
+)
 from cligate.protocols.thinking import effort_for_budget, openai_effort
 from cligate.protocols.tool_ids import from_anthropic_id
 
@@ -437,10 +443,14 @@ def _output_format(
 
 
 def _drop_extra(key: str, value: Any, decisions: Decisions) -> None:
-    if key == "server_tools" and isinstance(value, list):
+    if key in HOSTED_TOOL_EXTRAS and isinstance(value, list):
         for tool in value:
             kind = tool.get("type") if isinstance(tool, dict) else None
             # A tool the model would have used: lossy, unlike a vendor field.
-            decisions.degrade(Rule.TOOLS_DROPPED, f"server tool {kind}")
+            what = "server tool" if key == "server_tools" else "hosted tool"
+            decisions.degrade(Rule.TOOLS_DROPPED, f"{what} {kind}")
+        return
+    if key in STATEFUL_OPTIONS and value:
+        decisions.degrade(Rule.OPTION_NOT_HONOURED, f"{key}: cligate keeps no state")
         return
     decisions.degrade(Rule.FIELD_DROPPED, key)
