@@ -47,7 +47,9 @@ class ClientView:
 @dataclass(frozen=True, slots=True)
 class Codec:
     protocol: WireProtocol
-    generate_path: str  # where a model turn is sent, as a client of this protocol sends it
+    # Where a model turn for (model, stream) is sent, path and query, as a client of this
+    # protocol sends it (Gemini names both in the path).
+    generate_target: Callable[[str, bool], str]
     decode_request: Callable[[Mapping[str, Any]], ir.Request]
     encode_request: Callable[[ir.Request, str, CapabilityProfile, Decisions], dict[str, Any]]
     decode_response: Callable[[Mapping[str, Any]], ir.Response]
@@ -67,7 +69,7 @@ def _anthropic() -> Codec:
 
     return Codec(
         protocol=WireProtocol.ANTHROPIC,
-        generate_path="/v1/messages",
+        generate_target=lambda model, stream: "/v1/messages",
         decode_request=decode_request,
         encode_request=encode_request,
         decode_response=decode_response,
@@ -90,7 +92,7 @@ def _openai_chat() -> Codec:
 
     return Codec(
         protocol=WireProtocol.OPENAI_CHAT,
-        generate_path="/v1/chat/completions",
+        generate_target=lambda model, stream: "/v1/chat/completions",
         decode_request=decode_request,
         encode_request=encode_request,
         decode_response=decode_response,
@@ -118,7 +120,7 @@ def _openai_responses() -> Codec:
 
     return Codec(
         protocol=WireProtocol.OPENAI_RESPONSES,
-        generate_path="/v1/responses",
+        generate_target=lambda model, stream: "/v1/responses",
         decode_request=decode_request,
         encode_request=encode_request,
         decode_response=decode_response,
@@ -129,10 +131,38 @@ def _openai_responses() -> Codec:
     )
 
 
+def _gemini() -> Codec:
+    from cligate.protocols.gemini.decode_request import decode_request
+    from cligate.protocols.gemini.decode_response import decode_error, decode_response
+    from cligate.protocols.gemini.decode_stream import GeminiStreamDecoder
+    from cligate.protocols.gemini.encode_request import encode_request
+    from cligate.protocols.gemini.encode_response import encode_response
+    from cligate.protocols.gemini.encode_stream import GeminiStreamEncoder
+
+    return Codec(
+        protocol=WireProtocol.GEMINI,
+        generate_target=_gemini_target,
+        decode_request=decode_request,
+        encode_request=encode_request,
+        decode_response=decode_response,
+        encode_response=lambda response, view: encode_response(_as_asked(response, view), view),
+        decode_error=decode_error,
+        stream_decoder=GeminiStreamDecoder,
+        stream_encoder=GeminiStreamEncoder,
+    )
+
+
+def _gemini_target(model: str, stream: bool) -> str:
+    if stream:
+        return f"/v1beta/models/{model}:streamGenerateContent?alt=sse"
+    return f"/v1beta/models/{model}:generateContent"
+
+
 _LOADERS: dict[WireProtocol, Callable[[], Codec]] = {
     WireProtocol.ANTHROPIC: _anthropic,
     WireProtocol.OPENAI_CHAT: _openai_chat,
     WireProtocol.OPENAI_RESPONSES: _openai_responses,
+    WireProtocol.GEMINI: _gemini,
 }
 
 

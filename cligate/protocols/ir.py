@@ -72,6 +72,8 @@ class ToolCall:
     name: str
     arguments: str  # raw JSON text for function tools, the free text for custom tools
     kind: Literal["function", "custom"] = "function"
+    # Gemini's thoughtSignature on the functionCall part, which Gemini wants back with it.
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +268,7 @@ class ToolCallDelta:
     name: str | None = None
     arguments: str = ""
     kind: Literal["function", "custom"] = "function"
+    signature: str | None = None  # Gemini's thoughtSignature, with the call's first delta
 
 
 @dataclass(frozen=True, slots=True)

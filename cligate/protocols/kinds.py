@@ -25,9 +25,7 @@ _DISPLAY_NAMES = {
 
 
 # Protocols with a codec (``protocols/codecs.py``): any two of them translate to each other.
-TRANSLATABLE = frozenset(
-    {WireProtocol.ANTHROPIC, WireProtocol.OPENAI_CHAT, WireProtocol.OPENAI_RESPONSES}
-)
+TRANSLATABLE = frozenset(WireProtocol)
 
 
 def can_translate(client: WireProtocol, upstream: WireProtocol) -> bool:

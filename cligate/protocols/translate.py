@@ -82,7 +82,11 @@ def response_events(response: ir.Response) -> list[ir.StreamEvent]:
             if part.encrypted:
                 events.append(ir.EncryptedReasoning(part.encrypted))
         else:
-            events.append(ir.ToolCallDelta(calls, part.id, part.name, part.arguments, part.kind))
+            events.append(
+                ir.ToolCallDelta(
+                    calls, part.id, part.name, part.arguments, part.kind, part.signature
+                )
+            )
             calls += 1
     events.append(ir.StreamFinished(response.stop_reason, response.usage, response.stop_sequence))
     return events

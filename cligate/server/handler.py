@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
@@ -180,15 +180,14 @@ class GatewayHandler:
                 )
             else:
                 if decoded is None:
-                    assert parsed is not None  # model calls of every protocol parse their body
                     try:
-                        decoded = codec_for(protocol).decode_request(parsed.value)
-                    except DecodeError as exc:
+                        decoded = self._decode(request, endpoint, parsed)
+                    except (DecodeError, ValueError) as exc:
                         return error_response(protocol, 400, f"cligate: {exc}")
                 if endpoint.operation is Operation.COUNT_TOKENS:
                     from cligate.server.local_answers import token_count
 
-                    return token_count(decoded)
+                    return token_count(protocol, decoded)
                 try:
                     upstream_request, exchange, degradations = self._translated_request(
                         request, decoded, requested_model, target, key
@@ -234,6 +233,19 @@ class GatewayHandler:
                 return await answer_translated(response, exchange)
             return await self._answer(response, protocol, provider)
         return error_response(protocol, 502, _failed(failures))
+
+    @staticmethod
+    def _decode(
+        request: IncomingRequest, endpoint: Endpoint, parsed: JsonBody | None
+    ) -> ir.Request:
+        """The client's request in the neutral form; ``DecodeError`` or ``ValueError`` (not
+        JSON) say what is wrong. Gemini names the model and streaming in the path."""
+        if parsed is None:
+            parsed = parse_json_object(request.body)
+        decoded = codec_for(endpoint.protocol).decode_request(parsed.value)
+        if endpoint.path_model is not None:
+            decoded = replace(decoded, model=endpoint.path_model, stream=endpoint.path_streams)
+        return decoded
 
     def _local_answer(self, request: IncomingRequest, endpoint: Endpoint) -> OutgoingResponse:
         """The bound provider speaks another protocol: answer what needs no model ourselves."""
@@ -287,7 +299,8 @@ class GatewayHandler:
             if logger.isEnabledFor(level):
                 self._warned.add((profile.name, item.rule))
                 logger.log(level, "degraded for %s: %s", profile.name, item)
-        origin, target_path = split_url(upstream_url(provider, upstream.generate_path, ""))
+        path, _, query = upstream.generate_target(model, decoded.stream).partition("?")
+        origin, target_path = split_url(upstream_url(provider, path, query))
         if origin != _origin_of(provider.base_url):
             raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
         view = ClientView(

@@ -1,7 +1,9 @@
 """Answers cligate gives itself when the provider speaks another protocol and has no
-equivalent: Anthropic's token count and model list."""
+equivalent: token counts and model lists in the client's own shape."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
@@ -16,9 +18,10 @@ _JSON = (b"content-type", b"application/json")
 _EPOCH = "1970-01-01T00:00:00Z"
 
 
-def token_count(request: ir.Request) -> OutgoingResponse:
-    body = orjson.dumps({"input_tokens": estimate_input_tokens(request)})
-    return OutgoingResponse(200, [_JSON], body)
+def token_count(protocol: WireProtocol, request: ir.Request) -> OutgoingResponse:
+    tokens = estimate_input_tokens(request)
+    shape = {"totalTokens": tokens} if protocol is WireProtocol.GEMINI else {"input_tokens": tokens}
+    return OutgoingResponse(200, [_JSON], orjson.dumps(shape))
 
 
 def offered_models(settings: Settings, binding: ToolBinding) -> list[str]:
@@ -45,6 +48,7 @@ def offered_models(settings: Settings, binding: ToolBinding) -> list[str]:
 
 
 def model_list(protocol: WireProtocol, models: list[str]) -> OutgoingResponse:
+    body: dict[str, Any]
     if protocol is WireProtocol.ANTHROPIC:
         data = [{"type": "model", "id": m, "display_name": m, "created_at": _EPOCH} for m in models]
         body = {
@@ -53,6 +57,13 @@ def model_list(protocol: WireProtocol, models: list[str]) -> OutgoingResponse:
             "first_id": models[0] if models else None,
             "last_id": models[-1] if models else None,
         }
+    elif protocol is WireProtocol.GEMINI:
+        methods = ["generateContent", "streamGenerateContent", "countTokens"]
+        entries = [
+            {"name": f"models/{m}", "displayName": m, "supportedGenerationMethods": methods}
+            for m in models
+        ]
+        body = {"models": entries}
     else:
         objects = [
             {"id": m, "object": "model", "created": 0, "owned_by": "cligate"} for m in models

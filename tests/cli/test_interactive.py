@@ -77,9 +77,17 @@ def test_presets_a_tool_can_use_are_offered_its_own_protocol_first() -> None:
     # Chat-only providers are reached by translation; unsupported presets never show.
     assert {"mistral", "groq"} <= set(offered) and "vertex-anthropic" not in offered
     assert offered.index("anthropic") < offered.index("groq")
-    # A tool whose protocol cligate cannot translate yet sees only its own protocol's presets.
-    gemini = {p.id for p in offered_presets(load_presets(), WireProtocol.GEMINI)}
-    assert "gemini" in gemini and "groq" not in gemini
+    # Gemini CLI is offered Chat-only providers too (translated), its own protocol first.
+    gemini = [p.id for p in offered_presets(load_presets(), WireProtocol.GEMINI)]
+    assert gemini.index("gemini") < gemini.index("groq")
+
+
+def test_without_translation_only_the_tools_own_protocol_is_offered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("cligate.protocols.kinds.TRANSLATABLE", frozenset())
+    offered = {p.id for p in offered_presets(load_presets(), WireProtocol.GEMINI)}
+    assert "gemini" in offered and "groq" not in offered
 
 
 def test_binding_by_questions(keyboard: tuple[Prompter, object]) -> None:

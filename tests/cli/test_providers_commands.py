@@ -119,8 +119,9 @@ def test_bind_and_remove(config_dir: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_binding_a_provider_cligate_cannot_translate_to_warns(
-    config_dir: Path, capsys: pytest.CaptureFixture[str]
+    config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("cligate.protocols.kinds.TRANSLATABLE", frozenset())
     assert run_app(["providers", "add", "gemini"]) == 0
     assert run_app(["bind", "claude", "--provider", "gemini"]) == 0
     assert "cannot translate between them yet" in capsys.readouterr().err

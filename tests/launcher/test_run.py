@@ -168,13 +168,20 @@ def test_unknown_provider_flag_lists_known_providers(launch_env: LaunchEnv) -> N
 
 
 def test_provider_of_a_protocol_without_translation_is_refused_clearly(
-    launch_env: LaunchEnv,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The fake provider speaks Anthropic Messages; Gemini CLI cannot be translated to it yet.
-    result = launch_env.run("run", "gemini", "--provider", "fake")
-    assert result.returncode == 2
-    assert "Anthropic Messages" in result.stderr and "Gemini generateContent" in result.stderr
-    assert "cannot translate" in result.stderr
+    from cligate.config.settings import ProviderSettings, Settings
+    from cligate.errors import ConfigError
+    from cligate.launcher.run import RunRequest, resolve
+    from cligate.protocols.kinds import WireProtocol
+
+    monkeypatch.setattr("cligate.protocols.kinds.TRANSLATABLE", frozenset())
+    fake = ProviderSettings("fake", WireProtocol.ANTHROPIC, "https://fake")
+    with pytest.raises(ConfigError) as caught:
+        resolve(RunRequest("gemini", [], provider="fake"), Settings({"fake": fake}), {})
+    assert "Anthropic Messages" in caught.value.message
+    assert "Gemini generateContent" in caught.value.message
+    assert "cannot translate" in caught.value.message
 
 
 @pytest.mark.parametrize("tool", ["claude", "codex", "gemini"])

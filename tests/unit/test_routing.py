@@ -117,7 +117,13 @@ def test_targets_of_a_translatable_protocol_are_kept_and_say_so() -> None:
     )
 
 
-def test_targets_of_a_protocol_without_translation_are_skipped_with_a_reason() -> None:
+def test_targets_of_a_protocol_without_translation_are_skipped_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        "cligate.protocols.kinds.TRANSLATABLE",
+        frozenset({WireProtocol.ANTHROPIC, WireProtocol.OPENAI_CHAT}),
+    )
     gemini = provider("gem", WireProtocol.GEMINI)
     settings = Settings(providers={**SETTINGS.providers, "gem": gemini})
     binding = ToolBinding(provider="qwen", fallbacks=("gem:gemini-x",))
