@@ -421,7 +421,11 @@ def _thinking(
         # model that does not think honours that as it is.
         decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, f"effort {effort.value}")
     else:
-        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, f"a budget of {config.budget_tokens}")
+        effort = config.effort.value if config.effort else "medium"
+        asked = (
+            f"a budget of {config.budget_tokens}" if config.budget_tokens else f"effort {effort}"
+        )
+        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, asked)
 
 
 def _output_format(

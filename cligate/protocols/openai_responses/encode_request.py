@@ -55,6 +55,27 @@ MIN_OUTPUT_TOKENS = 16  # the API refuses less
 MAX_USER_ID = 64
 _SEPARATOR = "\n\n"
 _HONOURED_EXTRAS = frozenset({"hosted_tools", "stream_options"})
+# The tool types the Responses API runs itself (openai/types/responses/tool.py).
+RESPONSES_HOSTED_TOOLS = frozenset(
+    {
+        "web_search",
+        "web_search_preview",
+        "web_search_2025_08_26",
+        "web_search_preview_2025_03_11",
+        "file_search",
+        "code_interpreter",
+        "image_generation",
+        "mcp",
+        "local_shell",
+        "computer_use_preview",
+        "computer",
+        "programmatic_tool_calling",
+        "tool_search",
+        "namespace",
+        "shell",
+        "apply_patch",
+    }
+)
 
 Json = dict[str, Any]
 CallKind = Literal["function", "custom"]
@@ -359,6 +380,12 @@ class _Encoder:
     def tools(self, request: ir.Request, body: Json) -> None:
         hosted = request.extras.get("hosted_tools")
         hosted = [t for t in hosted if isinstance(t, dict)] if isinstance(hosted, list) else []
+        # Only the Responses API's own hosted tools are at home here; another vendor's (a
+        # Gemini googleSearch) would be refused as an unknown tool.
+        for tool in hosted:
+            if tool.get("type") not in RESPONSES_HOSTED_TOOLS:
+                self.decisions.degrade(Rule.TOOLS_DROPPED, f"hosted tool {tool.get('type')}")
+        hosted = [t for t in hosted if t.get("type") in RESPONSES_HOSTED_TOOLS]
         choice = request.tool_choice
         if not self.profile.tools:
             if request.tools or hosted:
@@ -474,7 +501,11 @@ def _thinking(
         # honours that as it is.
         decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, f"effort {effort.value}")
     else:
-        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, f"a budget of {config.budget_tokens}")
+        effort = config.effort.value if config.effort else "medium"
+        asked = (
+            f"a budget of {config.budget_tokens}" if config.budget_tokens else f"effort {effort}"
+        )
+        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, asked)
 
 
 def _output_format(
