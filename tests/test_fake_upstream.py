@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import secrets
@@ -22,6 +23,7 @@ from google.genai import errors as genai_errors
 from google.genai import types as gt
 
 from tests.fake_upstream import (
+    SKIP_SIGNATURE,
     CutStream,
     FakeUpstream,
     Hang,
@@ -36,9 +38,13 @@ from tests.fake_upstream import (
     ToolSpec,
     Turn,
     chat_pairing_errors,
+    gemini_problems,
     minimal_instance,
+    signature_call_id,
+    thought_signature,
 )
 from tests.fake_upstream.__main__ import parse_script
+from tests.fake_upstream.model import estimate_usage
 
 KEY = "up-key"
 CMD = "cat token.txt"
@@ -769,6 +775,255 @@ def test_gemini_cut_stream_and_json_array_stream(up: FakeUpstream) -> None:
     assert seen == ["alpha", " beta"]
 
 
+def _model_parts(response: gt.GenerateContentResponse) -> list[gt.Part]:
+    candidate = response.candidates[0] if response.candidates else None
+    return list(candidate.content.parts or []) if candidate and candidate.content else []
+
+
+def test_gemini_calls_carry_a_thought_signature_the_fake_recognises(up: FakeUpstream) -> None:
+    up.set_script(ShellCommands(TWO))
+    client = genai_client(up)
+    config = gt.GenerateContentConfig(tools=[GEMINI_SHELL])
+    contents: list[gt.Content] = [gt.Content(role="user", parts=[gt.Part(text="go")])]
+    first = _model_parts(
+        client.models.generate_content(model="g", contents=contents, config=config)
+    )
+    calls = [p for p in first if p.function_call]
+    # like Gemini's thinking models: only the first call of an answer is signed
+    assert [p.thought_signature is not None for p in calls] == [True, False]
+    assert calls[0].function_call is not None and calls[0].function_call.id
+    signature = calls[0].thought_signature
+    assert signature is not None
+    assert signature_call_id(base64.b64encode(signature).decode()) == calls[0].function_call.id
+    contents.append(gt.Content(role="model", parts=first))
+    contents.append(
+        gt.Content(
+            role="user",
+            parts=[
+                gt.Part(
+                    function_response=gt.FunctionResponse(
+                        id=p.function_call.id, name=p.function_call.name, response={"output": o}
+                    )
+                )
+                for p, o in zip(calls, ["a", "b"], strict=True)
+                if p.function_call
+            ],
+        )
+    )
+    final = client.models.generate_content(model="g", contents=contents, config=config)
+    assert final.text == "FINAL: a b"
+    turn = up.requests[-1].turn
+    assert turn is not None
+    assert turn.call_signatures == (thought_signature(turn.call_ids[0]), "")
+    assert turn.wire_problems == ()
+    assert signature_call_id("not base64!") is None
+    assert signature_call_id(base64.b64encode(b"other").decode()) is None
+
+
+def test_gemini_calls_without_ids_or_signatures(up: FakeUpstream) -> None:
+    with FakeUpstream(
+        api_key=KEY, script=ShellRoundTrip(CMD), gemini_call_ids=False, gemini_signatures=False
+    ) as bare:
+        client = genai_client(bare)
+        config = gt.GenerateContentConfig(tools=[GEMINI_SHELL])
+        contents: list[gt.Content] = [gt.Content(role="user", parts=[gt.Part(text="go")])]
+        for stream in (False, True):
+            if stream:
+                chunks = client.models.generate_content_stream(
+                    model="g", contents=contents, config=config
+                )
+                parts = [p for c in chunks for p in _model_parts(c)]
+            else:
+                parts = _model_parts(
+                    client.models.generate_content(model="g", contents=contents, config=config)
+                )
+            (call,) = [p for p in parts if p.function_call]
+            assert call.function_call is not None
+            assert (call.function_call.id, call.thought_signature) == (None, None)
+            assert call.function_call.name == "run_shell_command"
+        raw = httpx.post(
+            bare.base_url + "/v1beta/models/g:generateContent",
+            json={
+                "contents": [{"role": "user", "parts": [{"text": "x"}]}],
+                "tools": [{"functionDeclarations": [{"name": "run_shell_command"}]}],
+            },
+            headers={"x-goog-api-key": KEY},
+        ).json()
+        (part,) = [p for p in raw["candidates"][0]["content"]["parts"] if "functionCall" in p]
+        assert set(part) == {"functionCall"} and set(part["functionCall"]) == {"name", "args"}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_gemini_reasoning_comes_first_as_thought_parts_counted_apart(
+    up: FakeUpstream, stream: bool
+) -> None:
+    thinking = "The user wants a greeting; one short line will do it."
+    up.set_script(TextReply("Hello there, friend.", reasoning=thinking))
+    client = genai_client(up)
+    if stream:
+        chunks = list(client.models.generate_content_stream(model="g", contents="hi"))
+    else:
+        chunks = [client.models.generate_content(model="g", contents="hi")]
+    parts = [p for c in chunks for p in _model_parts(c)]
+    assert "".join(p.text or "" for p in parts if p.thought) == thinking
+    assert "".join(p.text or "" for p in parts if not p.thought) == "Hello there, friend."
+    assert parts[0].thought  # thoughts before the text
+    usage = chunks[-1].usage_metadata
+    assert usage is not None
+    (recorded,) = up.requests
+    assert recorded.turn is not None and recorded.reply is not None
+    expected = estimate_usage(recorded.turn, recorded.reply)
+    assert usage.thoughts_token_count == len(thinking) // 4
+    assert usage.candidates_token_count == expected.output_tokens - len(thinking) // 4
+    assert usage.prompt_token_count == expected.input_tokens
+    assert usage.total_token_count == expected.total
+
+
+def _gemini_body(*contents: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"contents": list(contents), **extra}
+
+
+def _user(text: str) -> dict[str, Any]:
+    return {"role": "user", "parts": [{"text": text}]}
+
+
+def _call(call_id: str | None, signature: str | None = None, name: str = "sh") -> dict[str, Any]:
+    call: dict[str, Any] = {"name": name, "args": {}}
+    if call_id is not None:
+        call["id"] = call_id
+    part: dict[str, Any] = {"functionCall": call}
+    if signature is not None:
+        part["thoughtSignature"] = signature
+    return part
+
+
+def _response(call_id: str | None, name: str = "sh") -> dict[str, Any]:
+    response: dict[str, Any] = {"name": name, "response": {"output": "x"}}
+    if call_id is not None:
+        response["id"] = call_id
+    return {"functionResponse": response}
+
+
+def test_gemini_problems() -> None:
+    good_sig = thought_signature("c1")
+    good = _gemini_body(
+        _user("hi"),
+        {"role": "model", "parts": [_call("c1", good_sig), _call("c2")]},
+        {"role": "user", "parts": [_response("c2"), _response("c1")]},
+    )
+    assert gemini_problems(good) == ()
+    sentinel = _gemini_body(
+        _user("hi"),
+        {"role": "model", "parts": [{"text": "let me"}, _call(None, SKIP_SIGNATURE)]},
+        {"role": "user", "parts": [_response(None)]},
+    )
+    assert gemini_problems(sentinel) == ()
+    # An older turn's unsigned call is fine; the current turn's is not.
+    older = _gemini_body(
+        _user("one"),
+        {"role": "model", "parts": [_call("c1")]},
+        {"role": "user", "parts": [_response("c1")]},
+        {"role": "model", "parts": [{"text": "done"}]},
+        _user("two"),
+        {"role": "model", "parts": [_call("c2")]},
+        {"role": "user", "parts": [_response("c2")]},
+    )
+    assert gemini_problems(older) == (
+        "contents[5].parts[0]: function call without thoughtSignature",
+    )
+    forged = _gemini_body(
+        _user("x"),
+        {"role": "model", "parts": [_call("c1", "Zm9yZ2Vk")]},
+        {"role": "user", "parts": [_response("other")]},
+    )
+    assert gemini_problems(forged) == (
+        "contents[2]: response id 'other' answers no call",
+        "contents[1].parts[0]: thoughtSignature 'Zm9yZ2Vk' is invalid",
+    )
+    unpaired = _gemini_body(
+        {"role": "system", "parts": [{"text": "be nice"}]},
+        _user("x"),
+        {"role": "model", "parts": [_call("c1", good_sig), _call("c2", name="other")]},
+        {"role": "user", "parts": [_response("c1")]},
+        {"role": "user", "parts": [_response("c9")]},
+        {"role": "model", "parts": [_call("c3", good_sig)]},
+    )
+    assert gemini_problems(unpaired) == (
+        "contents[0]: role 'system' is not user or model",
+        "contents[3]: function responses ['sh'] do not answer the calls ['other', 'sh'] of "
+        "contents[2]",
+        "contents[4]: function responses without calls before them",
+        "contents[5]: the last function calls are unanswered",
+    )
+    schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"command": {"type": ["string", "null"]}, "additionalProperties": {}},
+        "additionalProperties": False,
+    }
+    declarations = [
+        {"name": "a", "parameters": schema},
+        {"name": "b", "parametersJsonSchema": schema},  # JSON Schema is allowed there
+        {"name": "c", "parameters": {}, "parametersJsonSchema": {}, "strict": True},
+    ]
+    unknown = _gemini_body(
+        {"role": "user", "parts": [{"text": "x", "cache_control": {}}]},
+        tools=[{"functionDeclarations": declarations, "type": "function"}],
+        generationConfig={"maxOutputTokens": 5, "max_output_tokens": 5, "reasoning": {}},
+        stream=True,
+    )
+    assert gemini_problems(unknown) == (
+        "request: unknown member(s) ['stream']",
+        "generationConfig: unknown member(s) ['reasoning']",
+        "tools[0]: unknown member(s) ['type']",
+        "tools[0].functionDeclarations[0].parameters: unknown member(s) "
+        "['$schema', 'additionalProperties']",
+        "tools[0].functionDeclarations[0].parameters.properties.command.type: must be one "
+        "type name, not ['string', 'null']",
+        "tools[0].functionDeclarations[2]: unknown member(s) ['strict']",
+        "tools[0].functionDeclarations[2]: both parameters and parametersJsonSchema",
+        "contents[0].parts[0]: unknown member(s) ['cache_control']",
+    )
+    assert gemini_problems([]) == ("the body is not a JSON object",)
+    assert gemini_problems({}) == ("contents: empty",)
+
+
+@pytest.mark.parametrize("wire", ["chat", "anthropic"])
+def test_json_schema_requests_of_chat_and_anthropic_get_schema_valid_json(
+    up: FakeUpstream, wire: str
+) -> None:
+    """How a Gemini routing call asks for JSON once translated: Chat's
+    response_format.json_schema.schema and Anthropic's output_config.format.schema."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "complexity_reasoning": {"type": "string"},
+            "complexity_score": {"type": "integer", "minimum": 1},
+        },
+        "required": ["complexity_reasoning", "complexity_score"],
+    }
+    expected = {"complexity_reasoning": "mock", "complexity_score": 1}
+    if wire == "chat":
+        fmt: Any = {"type": "json_schema", "json_schema": {"name": "route", "schema": schema}}
+        got = openai_client(up).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "route"}], response_format=fmt
+        )
+        text = got.choices[0].message.content or ""
+    else:
+        message = anthropic_client(up).messages.create(
+            model="m",
+            max_tokens=100,
+            messages=[{"role": "user", "content": "route"}],
+            extra_body={"output_config": {"format": {"type": "json_schema", "schema": schema}}},
+        )
+        assert message.content[0].type == "text"
+        text = message.content[0].text
+    assert json.loads(text) == expected
+    (recorded,) = up.requests
+    assert recorded.outcome == "json"
+    assert recorded.turn is not None and recorded.turn.json_schema == schema
+
+
 # ------------------------------------------- parallel calls: Anthropic, Responses, Gemini
 
 
@@ -1451,6 +1706,8 @@ def test_capture_replay(path: Path) -> None:
     )
     text, calls, finished = _reduce(cli, got.text, streamed)
     assert finished
+    if cli == "gemini":  # what the real CLI sent is what a real Gemini accepts
+        assert recorded.turn is not None and recorded.turn.wire_problems == ()
     generation = req["body"].get("generationConfig", {})
     if generation.get("responseMimeType") == "application/json":  # gemini routing call
         assert recorded.outcome == "json" and not calls

@@ -6,6 +6,7 @@ which turns a missing CLI into a failure instead of a skip.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shlex
@@ -57,13 +58,26 @@ class Sandbox:
         return env
 
     def write_config(
-        self, protocol: str, base_url: str, tool: str, model: str | None = None
+        self,
+        protocol: str,
+        base_url: str,
+        tool: str,
+        model: str | None = None,
+        provider_models: tuple[str, ...] = (),
     ) -> None:
-        """One provider "fake" bound to `tool`; `model`, when given, is the binding's model."""
+        """One provider "fake" bound to `tool`; `model`, when given, is the binding's model;
+        `provider_models`, when given, the provider's chosen models (the first answers a
+        request whose model means nothing to it)."""
         binding_model = f'model = "{model}"\n' if model is not None else ""
+        models = (
+            f"models = [{', '.join(json.dumps(m) for m in provider_models)}]\n"
+            if provider_models
+            else ""
+        )
         (self.config / "config.toml").write_text(
             f'[providers.fake]\nprotocol = "{protocol}"\nbase_url = "{base_url}"\n'
-            f'api_key = "env:FAKE_KEY"\n\n[tools.{tool}]\nprovider = "fake"\n{binding_model}'
+            f'api_key = "env:FAKE_KEY"\n{models}\n[tools.{tool}]\nprovider = "fake"\n'
+            f"{binding_model}"
         )
 
 

@@ -5,6 +5,7 @@ with FakeUpstream(api_key="up-key", script=ShellRoundTrip("cat token.txt")) as u
 """
 
 from .model import (
+    SKIP_SIGNATURE,
     CutStream,
     Fault,
     Hang,
@@ -16,8 +17,10 @@ from .model import (
     ToolCall,
     ToolSpec,
     Turn,
+    signature_call_id,
+    thought_signature,
 )
-from .parse import chat_pairing_errors, parse_turn
+from .parse import chat_pairing_errors, gemini_problems, parse_turn
 from .schema_instance import minimal_instance
 from .scripts import (
     PatchFile,
@@ -31,6 +34,7 @@ from .scripts import (
 from .server import FakeUpstream
 
 __all__ = [
+    "SKIP_SIGNATURE",
     "CutStream",
     "FakeUpstream",
     "Fault",
@@ -50,7 +54,10 @@ __all__ = [
     "Turn",
     "answer",
     "chat_pairing_errors",
+    "gemini_problems",
     "minimal_instance",
     "normalize_output",
     "parse_turn",
+    "signature_call_id",
+    "thought_signature",
 ]

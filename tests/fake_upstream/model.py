@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -59,6 +61,29 @@ class RecordedRequest:
         if self.protocol == "gemini":
             return ":streamGenerateContent" in self.path
         return isinstance(self.json, dict) and self.json.get("stream") is True
+
+
+# ---------------------------------------------------------------------------- Gemini signatures
+
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+"""The sentinel Gemini accepts instead of a real thought signature (Gemini CLI sends it)."""
+_SIGNATURE_PREFIX = b"fake-thought-signature:"
+
+
+def thought_signature(call_id: str) -> str:
+    """The (base64) thought signature the fake's Gemini side puts on a function call."""
+    return base64.b64encode(_SIGNATURE_PREFIX + call_id.encode()).decode()
+
+
+def signature_call_id(signature: str) -> str | None:
+    """The call id a signature of `thought_signature` was made for, or None if it is not one."""
+    try:
+        raw = base64.b64decode(signature.encode(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.startswith(_SIGNATURE_PREFIX):
+        return None
+    return raw[len(_SIGNATURE_PREFIX) :].decode(errors="replace")
 
 
 # ---------------------------------------------------------------------------- faults
@@ -141,6 +166,14 @@ class Turn:
     """Chat Completions only: where the conversation breaks OpenAI's rule that an assistant
     message with `tool_calls` is followed by one `tool` message per call id, and that every
     `tool` message answers such a call. Empty when the history is well formed."""
+    call_signatures: tuple[str, ...] = ()
+    """Gemini only: the `thoughtSignature` of each replayed `functionCall` part, parallel to
+    `call_ids` ("" where a part carries none)."""
+    wire_problems: tuple[str, ...] = ()
+    """Gemini only: what the real API would refuse with a 400 (see `parse.gemini_problems`):
+    unknown members, roles other than user/model, function responses that do not answer the
+    calls just before them, a current-turn call without a valid thought signature, schema
+    keywords a function declaration may not use. Empty when the request is well formed."""
 
 
 # ---------------------------------------------------------------------------- replies
@@ -170,8 +203,9 @@ class Reply:
 
     `tool_call` (one call) and `tool_calls` (several calls in one assistant turn) are two
     views of the same thing: give either; after construction `tool_call` is the first call of
-    `tool_calls` (or None). `reasoning` is rendered by the Chat renderer only (as
-    `reasoning_content`, before the text).
+    `tool_calls` (or None). `reasoning` is rendered by the Chat renderer (as
+    `reasoning_content`) and the Gemini renderer (as thought parts), before the text; the
+    others leave it out.
     """
 
     text: str = ""

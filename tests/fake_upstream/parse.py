@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .model import Protocol, ToolSpec, Turn
+from .model import SKIP_SIGNATURE, Protocol, ToolSpec, Turn, signature_call_id
 
 _MAX_NESTING = 6
 _SKIP_KEYS = frozenset({"type", "id", "source", "cache_control", "is_error"})
@@ -292,6 +292,11 @@ def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
     responses = [
         p["functionResponse"] for p in parts if isinstance(p.get("functionResponse"), dict)
     ]
+    signatures = [
+        part.get("thoughtSignature", "")
+        for part in parts
+        if isinstance(part.get("functionCall"), dict)
+    ]
     config = body.get("generationConfig")
     config = config if isinstance(config, dict) else {}
     wants_json = config.get("responseMimeType") == "application/json"
@@ -311,4 +316,260 @@ def _gemini(body: dict[str, Any], path: str, size: int) -> Turn:
         tool_result_ids=tuple(found_ids),
         call_ids=tuple(_id(c.get("id")) for c in calls),
         all_tool_results=tuple(_text_of(r.get("response")) for r in responses),
+        call_signatures=tuple(s if isinstance(s, str) else "" for s in signatures),
+        wire_problems=gemini_problems(body),
     )
+
+
+# ---------------------------------------------------------------------------- Gemini checks
+
+
+def _camel_and_snake(*names: str) -> frozenset[str]:
+    """Google reads proto JSON names in camelCase and in snake_case."""
+    snake = ("".join("_" + c.lower() if c.isupper() else c for c in n) for n in names)
+    return frozenset((*names, *snake))
+
+
+_REQUEST_KEYS = _camel_and_snake(
+    "contents",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "systemInstruction",
+    "generationConfig",
+    "cachedContent",
+    "model",
+)
+_GENERATION_KEYS = _camel_and_snake(
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "responseJsonSchema",
+    "responseModalities",
+    "candidateCount",
+    "maxOutputTokens",
+    "temperature",
+    "topP",
+    "topK",
+    "seed",
+    "presencePenalty",
+    "frequencyPenalty",
+    "responseLogprobs",
+    "logprobs",
+    "enableEnhancedCivicAnswers",
+    "speechConfig",
+    "thinkingConfig",
+    "mediaResolution",
+    "imageConfig",
+)
+_THINKING_KEYS = _camel_and_snake("includeThoughts", "thinkingBudget", "thinkingLevel")
+_CONTENT_KEYS = frozenset({"role", "parts"})
+_PART_KEYS = _camel_and_snake(
+    "text",
+    "inlineData",
+    "fileData",
+    "functionCall",
+    "functionResponse",
+    "executableCode",
+    "codeExecutionResult",
+    "thought",
+    "thoughtSignature",
+    "videoMetadata",
+    "partMetadata",
+    "mediaResolution",
+)
+_CALL_KEYS = frozenset({"id", "name", "args"})
+_RESPONSE_KEYS = _camel_and_snake("id", "name", "response", "parts", "willContinue", "scheduling")
+_TOOL_KEYS = _camel_and_snake(
+    "functionDeclarations",
+    "googleSearch",
+    "googleSearchRetrieval",
+    "codeExecution",
+    "urlContext",
+    "computerUse",
+    "fileSearch",
+    "googleMaps",
+)
+_DECLARATION_KEYS = _camel_and_snake(
+    "name",
+    "description",
+    "parameters",
+    "parametersJsonSchema",
+    "response",
+    "responseJsonSchema",
+    "behavior",
+)
+# The OpenAPI subset `parameters` takes (Gemini's Schema message); `parametersJsonSchema`
+# takes JSON Schema and is not checked here.
+_OPENAPI_SCHEMA_KEYS = _camel_and_snake(
+    "type",
+    "format",
+    "title",
+    "description",
+    "nullable",
+    "enum",
+    "maxItems",
+    "minItems",
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "example",
+    "anyOf",
+    "propertyOrdering",
+    "default",
+    "items",
+    "minimum",
+    "maximum",
+)
+
+
+def _unknown(where: str, value: dict[str, Any], known: frozenset[str]) -> list[str]:
+    extra = sorted(set(value) - known)
+    return [f"{where}: unknown member(s) {extra}"] if extra else []
+
+
+def _openapi_schema(where: str, schema: Any, depth: int = 0) -> list[str]:
+    if depth > 3 * _MAX_NESTING:
+        return []
+    if not isinstance(schema, dict):
+        return [f"{where}: a schema must be an object"]
+    problems = _unknown(where, schema, _OPENAPI_SCHEMA_KEYS)
+    if "type" in schema and not isinstance(schema["type"], str):
+        problems.append(f"{where}.type: must be one type name, not {schema['type']!r}")
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        for name, sub in props.items():
+            problems += _openapi_schema(f"{where}.properties.{name}", sub, depth + 1)
+    if "items" in schema:
+        problems += _openapi_schema(f"{where}.items", schema["items"], depth + 1)
+    for index, sub in enumerate(schema.get("anyOf") or []):
+        problems += _openapi_schema(f"{where}.anyOf[{index}]", sub, depth + 1)
+    return problems
+
+
+def _declaration_problems(tools: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for t, tool in enumerate(tools):
+        problems += _unknown(f"tools[{t}]", tool, _TOOL_KEYS)
+        for d, decl in enumerate(_dicts(tool.get("functionDeclarations"))):
+            where = f"tools[{t}].functionDeclarations[{d}]"
+            problems += _unknown(where, decl, _DECLARATION_KEYS)
+            if not isinstance(decl.get("name"), str) or not decl["name"]:
+                problems.append(f"{where}: no name")
+            if "parameters" in decl and "parametersJsonSchema" in decl:
+                problems.append(f"{where}: both parameters and parametersJsonSchema")
+            if "parameters" in decl:
+                problems += _openapi_schema(f"{where}.parameters", decl["parameters"])
+    return problems
+
+
+def _parts_problems(contents: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for c, content in enumerate(contents):
+        problems += _unknown(f"contents[{c}]", content, _CONTENT_KEYS)
+        if content.get("role") not in ("user", "model", None):
+            problems.append(f"contents[{c}]: role {content.get('role')!r} is not user or model")
+        for p, part in enumerate(_dicts(content.get("parts"))):
+            where = f"contents[{c}].parts[{p}]"
+            problems += _unknown(where, part, _PART_KEYS)
+            call, response = part.get("functionCall"), part.get("functionResponse")
+            if isinstance(call, dict):
+                problems += _unknown(f"{where}.functionCall", call, _CALL_KEYS)
+                if content.get("role") != "model":
+                    problems.append(f"{where}: a functionCall outside a model content")
+            if isinstance(response, dict):
+                problems += _unknown(f"{where}.functionResponse", response, _RESPONSE_KEYS)
+                if not isinstance(response.get("response"), dict):
+                    problems.append(f"{where}: functionResponse.response must be an object")
+    return problems
+
+
+def _calls_and_responses(content: dict[str, Any]) -> tuple[list[dict[str, Any]], ...]:
+    parts = _dicts(content.get("parts"))
+    calls = [p["functionCall"] for p in parts if isinstance(p.get("functionCall"), dict)]
+    responses = [
+        p["functionResponse"] for p in parts if isinstance(p.get("functionResponse"), dict)
+    ]
+    return calls, responses
+
+
+def _pairing_problems(contents: list[dict[str, Any]]) -> list[str]:
+    """A content of function calls is followed by one with exactly as many responses, which
+    answer those calls (by name, and by id where both carry one); no other responses."""
+    problems: list[str] = []
+    open_calls: list[dict[str, Any]] | None = None
+    for c, content in enumerate(contents):
+        calls, responses = _calls_and_responses(content)
+        if open_calls is not None:
+            names = sorted(str(x.get("name")) for x in open_calls)
+            ids = {x.get("id") for x in open_calls if x.get("id")}
+            answered = sorted(str(r.get("name")) for r in responses)
+            if answered != names:
+                problems.append(
+                    f"contents[{c}]: function responses {answered} do not answer the calls "
+                    f"{names} of contents[{c - 1}]"
+                )
+            for r in responses:
+                if r.get("id") and ids and r["id"] not in ids:
+                    problems.append(f"contents[{c}]: response id {r['id']!r} answers no call")
+        elif responses:
+            problems.append(f"contents[{c}]: function responses without calls before them")
+        open_calls = calls if calls else None
+    if open_calls is not None:
+        problems.append(f"contents[{len(contents) - 1}]: the last function calls are unanswered")
+    return problems
+
+
+def _signature_problems(contents: list[dict[str, Any]]) -> list[str]:
+    """Gemini 3: in the current turn (after the last user content with text), the first
+    function call of each model content carries a thought signature that Gemini issued, or
+    the sentinel that skips the check."""
+    start = 0
+    for c, content in enumerate(contents):
+        parts = _dicts(content.get("parts"))
+        if content.get("role") != "model" and any(isinstance(p.get("text"), str) for p in parts):
+            start = c
+    problems: list[str] = []
+    for c in range(start, len(contents)):
+        content = contents[c]
+        if content.get("role") != "model":
+            continue
+        for p, part in enumerate(_dicts(content.get("parts"))):
+            if not isinstance(part.get("functionCall"), dict):
+                continue
+            signature = part.get("thoughtSignature")
+            if signature is None:
+                problems.append(f"contents[{c}].parts[{p}]: function call without thoughtSignature")
+            elif signature != SKIP_SIGNATURE and (
+                not isinstance(signature, str) or signature_call_id(signature) is None
+            ):
+                problems.append(
+                    f"contents[{c}].parts[{p}]: thoughtSignature {signature!r} is invalid"
+                )
+            break  # only the first call of a content must be signed
+    return problems
+
+
+def gemini_problems(body: Any) -> tuple[str, ...]:
+    """What a real Gemini API (a Gemini 3 model) would refuse in a generateContent body."""
+    if not isinstance(body, dict):
+        return ("the body is not a JSON object",)
+    problems = _unknown("request", body, _REQUEST_KEYS)
+    config = body.get("generationConfig")
+    if isinstance(config, dict):
+        problems += _unknown("generationConfig", config, _GENERATION_KEYS)
+        thinking = config.get("thinkingConfig")
+        if isinstance(thinking, dict):
+            problems += _unknown("generationConfig.thinkingConfig", thinking, _THINKING_KEYS)
+    contents = _dicts(body.get("contents"))
+    if not contents:
+        problems.append("contents: empty")
+    problems += _declaration_problems(_dicts(body.get("tools")))
+    problems += _parts_problems(contents)
+    problems += _pairing_problems(contents)
+    problems += _signature_problems(contents)
+    return tuple(problems)

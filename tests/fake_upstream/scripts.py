@@ -35,7 +35,8 @@ class Script(Protocol):
 class TextReply:
     """Always answer `text` (JSON-output requests still get schema-valid JSON).
 
-    `reasoning`, when set, comes first as thinking (Chat: `reasoning_content` deltas).
+    `reasoning`, when set, comes first as thinking (Chat: `reasoning_content` deltas; Gemini:
+    thought parts).
     """
 
     text: str

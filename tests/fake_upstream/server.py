@@ -42,6 +42,9 @@ class FakeUpstream:
 
     Use as a context manager (or call start()/stop()). `api_key=None` disables auth checks.
     `stream_delay` (seconds) paces SSE events; 0 writes a whole stream at once.
+    `gemini_call_ids=False` answers Gemini function calls without an `id` (as Gemini models
+    often do); `gemini_signatures=False` leaves out the thought signature Gemini's thinking
+    models put on the first function call of an answer.
     """
 
     def __init__(
@@ -54,8 +57,13 @@ class FakeUpstream:
         stream_delay: float = 0.0,
         idle_timeout: float = 120.0,
         models: tuple[str, ...] = ("fake-large", "fake-small", "vendor/fake-slug"),
+        gemini_call_ids: bool = True,
+        gemini_signatures: bool = True,
     ) -> None:
         self.api_key = api_key
+        # Gemini answers: an `id` on each function call; a thought signature on the first.
+        self.gemini_call_ids = gemini_call_ids
+        self.gemini_signatures = gemini_signatures
         self.stream_delay = stream_delay
         self.idle_timeout = idle_timeout
         self.models = models  # what GET /v1/models and /v1beta/models list
@@ -340,7 +348,15 @@ class FakeUpstream:
             include = isinstance(options, dict) and options.get("include_usage") is True
             return wire_chat.render(turn, reply, usage, include), reply
         sse = "alt=sse" in query
-        return wire_gemini.render(turn, reply, usage, sse), reply
+        rendered = wire_gemini.render(
+            turn,
+            reply,
+            usage,
+            sse,
+            call_ids=self.gemini_call_ids,
+            signatures=self.gemini_signatures,
+        )
+        return rendered, reply
 
     async def _send(
         self,
