@@ -75,6 +75,7 @@ class Rule(StrEnum):
     SYSTEM_MESSAGE_MOVED = "system-message-moved"
     USER_TURN_INSERTED = "user-turn-inserted"  # the target needs a conversation to open so
     THINKING_LEFT_TO_MODEL = "thinking-left-to-model"  # adaptive thinking, model cannot think
+    SCHEMA_SIMPLIFIED = "tool-schema-simplified"  # keywords the target refuses; arguments intact
     # lossy: the model sees less than the client sent, or an option is not honoured
     TOP_K_DROPPED = "top-k-dropped"
     STOP_SEQUENCES_DROPPED = "stop-sequences-dropped"
@@ -115,6 +116,7 @@ _HARMLESS = frozenset(
         Rule.SYSTEM_MESSAGE_MOVED,
         Rule.USER_TURN_INSERTED,
         Rule.THINKING_LEFT_TO_MODEL,
+        Rule.SCHEMA_SIMPLIFIED,
     }
 )
 

@@ -421,10 +421,8 @@ def _thinking(
         # model that does not think honours that as it is.
         decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, f"effort {effort.value}")
     else:
-        effort = config.effort.value if config.effort else "medium"
-        asked = (
-            f"a budget of {config.budget_tokens}" if config.budget_tokens else f"effort {effort}"
-        )
+        budget = config.budget_tokens
+        asked = f"a budget of {budget}" if budget else f"effort {effort.value}"
         decisions.degrade(Rule.THINKING_NOT_SUPPORTED, asked)
 
 
