@@ -35,6 +35,8 @@ from cligate.protocols.thinking import parse_effort
 # turn through the client (which sends encrypted_content back as it got it).
 SIGNATURE_MARK = "cligate:signature:"
 REDACTED_MARK = "cligate:redacted:"
+# The client-run tool search: a function to the target, a tool_search_call to the client.
+TOOL_SEARCH = "tool_search"
 
 STATELESS = (
     "cligate keeps no conversation state: previous_response_id cannot be honoured; send the "
@@ -239,7 +241,7 @@ def _model_item(kind: str, item: Mapping[str, Any], where: str) -> ir.Thinking |
             raise ir.DecodeError(f"{where}: 'call_id' is missing")
         arguments = item.get("arguments")
         text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
-        return ir.ToolCall(call_id, "tool_search", text)
+        return ir.ToolCall(call_id, TOOL_SEARCH, text)
     call_id = _required_str(item, "call_id", where)
     name = _required_str(item, "name", where)
     if kind == "custom_tool_call":
@@ -420,7 +422,7 @@ def _tools(raw: object) -> tuple[tuple[ir.ToolDef, ...], list[Any]]:
             tools.append(ir.ToolDef(name, description, kind="custom", format=fmt))
         elif kind == "tool_search" and tool.get("execution") == "client":
             # Run by the client like a function; hosted search otherwise.
-            tools.append(_function_tool(tool, where, "tool_search"))
+            tools.append(_function_tool(tool, where, TOOL_SEARCH))
         elif isinstance(kind, str) and kind:
             hosted.append(tool)
         else:

@@ -23,6 +23,9 @@ Choices where the protocol or the brief left room:
   verified get a 400 for it.
 - ``max_output_tokens`` below the API's minimum (16) is raised to it (Rule.MAX_TOKENS_CLAMPED):
   Claude Code probes its quota with ``max_tokens: 1``.
+- A model that reasons (the profile's ``reasoning_effort``) gets no ``temperature`` or ``top_p``:
+  OpenAI's reasoning models refuse ``top_p`` and any temperature but the default 1 (Gemini CLI
+  sends both on every request). A value other than 1 is recorded (Rule.SAMPLING_DROPPED).
 - Tool call arguments that are empty text are sent as ``{}`` (no arguments).
 - Images keep ``detail: "auto"`` (the API's default, required by the message image type);
   PDFs go as ``input_file`` when the profile takes documents.
@@ -463,10 +466,15 @@ def _limits(
             )
             max_tokens = MIN_OUTPUT_TOKENS
         body["max_output_tokens"] = max_tokens
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    if request.top_p is not None:
-        body["top_p"] = request.top_p
+    for name, value in (("temperature", request.temperature), ("top_p", request.top_p)):
+        if value is None:
+            continue
+        if not profile.reasoning_effort:
+            body[name] = value
+        elif value != 1:  # 1 is the default: leaving it out loses nothing
+            decisions.degrade(
+                Rule.SAMPLING_DROPPED, f"{name} {value:g}: a reasoning model takes only the default"
+            )
     if request.top_k is not None:
         decisions.degrade(Rule.TOP_K_DROPPED, f"top_k={request.top_k}")
     if request.stop:

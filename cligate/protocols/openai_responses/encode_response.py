@@ -2,7 +2,9 @@
 
 Output items follow the answer's parts: reasoning, assistant messages, function calls, and for
 the client's freeform tools (``ClientView.custom_tools``) custom tool calls with the text
-unwrapped from the function arguments the target produced. Another vendor's thinking
+unwrapped from the function arguments the target produced; a call of the client-run
+``tool_search`` is a ``tool_search_call`` item again (Codex refuses it as a function call).
+Another vendor's thinking
 signature (or redacted thinking) rides in the reasoning item's ``encrypted_content`` behind a
 marker, so the client's next turn carries it back (``decode_request.py`` reads it).
 Item ids derive from the response id: the same answer always gets the same ids.
@@ -10,12 +12,17 @@ Item ids derive from the response id: the same answer always gets the same ids.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from cligate.protocols import custom_tools, ir
 from cligate.protocols.codecs import ClientView
-from cligate.protocols.openai_responses.decode_request import REDACTED_MARK, SIGNATURE_MARK
+from cligate.protocols.openai_responses.decode_request import (
+    REDACTED_MARK,
+    SIGNATURE_MARK,
+    TOOL_SEARCH,
+)
 
 Json = dict[str, Any]
 RESPONSE_PREFIX = "resp_"
@@ -96,6 +103,41 @@ def is_custom(name: str, kind: str, view: ClientView) -> bool:
     return kind == "custom" or name in view.custom_tools
 
 
+def is_tool_search(name: str, kind: str, view: ClientView) -> bool:
+    """A call of the client-run tool search (a function to the target, decode_request.py)."""
+    return name == TOOL_SEARCH and not is_custom(name, kind, view)
+
+
+def custom_input(arguments: str) -> str:
+    """A custom call's text from the function arguments the target produced, forgiving the
+    slips models make: raw newlines inside the JSON string, the bare JSON string, or the one
+    string under another name. Anything else is passed on as it is."""
+    try:
+        value = json.loads(arguments, strict=False)
+    except ValueError:
+        return arguments
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        text = value.get(custom_tools.INPUT)
+        if isinstance(text, str):
+            return text
+        if len(value) == 1:
+            (only,) = value.values()
+            if isinstance(only, str):
+                return only
+    return arguments
+
+
+def search_arguments(arguments: str) -> Any:
+    """A tool_search call's arguments as the JSON value the item carries; text that does not
+    parse goes as it is (Codex tells the model it could not read them)."""
+    try:
+        return json.loads(arguments, strict=False) if arguments.strip() else {}
+    except ValueError:
+        return arguments
+
+
 def message_item(item_id: str, text: str, status: str = "completed") -> Json:
     return {
         "id": item_id,
@@ -142,10 +184,24 @@ def custom_call_item(item_id: str, call_id: str, name: str, text: str) -> Json:
     }
 
 
+def tool_search_item(item_id: str, call_id: str, arguments: Any, status: str) -> Json:
+    return {
+        "id": item_id,
+        "type": "tool_search_call",
+        "call_id": call_id,
+        "execution": "client",
+        "arguments": arguments,
+        "status": status,
+    }
+
+
 def call_item(ids: ItemIds, call_id: str, call: ir.ToolCall, view: ClientView) -> Json:
+    if is_tool_search(call.name, call.kind, view):
+        arguments = search_arguments(call.arguments)
+        return tool_search_item(ids.next("ts"), call_id, arguments, "completed")
     if not is_custom(call.name, call.kind, view):
         return function_call_item(ids.next("fc"), call_id, call.name, call.arguments, "completed")
-    text = call.arguments if call.kind == "custom" else custom_tools.unwrap_input(call.arguments)
+    text = call.arguments if call.kind == "custom" else custom_input(call.arguments)
     return custom_call_item(ids.next("ctc"), call_id, call.name, text)
 
 

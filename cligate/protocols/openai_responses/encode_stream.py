@@ -13,7 +13,9 @@ item; a call's item starts only once its id and name are known; parallel calls a
 after another in index order, never merged; text or reasoning that arrives once calls have
 begun is written after them. A custom tool call's input arrives as the JSON arguments
 ``{"input": …}`` of the function it became: it is held to the end of the call and written
-unwrapped. An answer with no item at all gets one empty message.
+unwrapped. A call of the client-run ``tool_search`` is a ``tool_search_call`` item, written
+whole when the call ends (its arguments are a JSON value, with no delta events). An answer
+with no item at all gets one empty message.
 """
 
 from __future__ import annotations
@@ -23,18 +25,22 @@ from typing import Any, Literal
 
 import orjson
 
-from cligate.protocols import custom_tools, ir
+from cligate.protocols import ir
 from cligate.protocols.codecs import ClientView
 from cligate.protocols.openai_responses.decode_request import REDACTED_MARK, SIGNATURE_MARK
 from cligate.protocols.openai_responses.encode_response import (
     ItemIds,
     custom_call_item,
+    custom_input,
     function_call_item,
     is_custom,
+    is_tool_search,
     message_item,
     output_text,
     reasoning_item,
     response_object,
+    search_arguments,
+    tool_search_item,
     unique_call_id,
 )
 
@@ -42,8 +48,16 @@ KEEPALIVE = b": keep-alive\n\n"
 ItemKind = Literal["message", "reasoning", "call"]
 Json = dict[str, Any]
 # Error codes of the Responses protocol a provider's own error kind may be passed on as.
+# Codex tells some apart: context_length_exceeded and insufficient_quota end the turn with
+# their own message instead of retries.
 _CODES = frozenset(
-    {"server_error", "rate_limit_exceeded", "invalid_prompt", "context_length_exceeded"}
+    {
+        "server_error",
+        "rate_limit_exceeded",
+        "invalid_prompt",
+        "context_length_exceeded",
+        "insufficient_quota",
+    }
 )
 
 
@@ -68,6 +82,7 @@ class _Item:
     encrypted: str | None = None
     call: _Call | None = None
     custom: bool = False
+    search: bool = False  # a tool_search_call
 
 
 class ResponsesStreamEncoder:
@@ -234,9 +249,13 @@ class ResponsesStreamEncoder:
     def _open_item(self, kind: ItemKind, call: _Call | None = None) -> bytes:
         prefix = {"message": "msg", "reasoning": "rs"}.get(kind, "fc")
         custom = call is not None and is_custom(call.name or "", call.kind, self._view)
+        search = call is not None and is_tool_search(call.name or "", call.kind, self._view)
         if custom:
             prefix = "ctc"
-        item = _Item(kind, self._item_ids.next(prefix), len(self._output), call=call, custom=custom)
+        elif search:
+            prefix = "ts"
+        item_id, index = self._item_ids.next(prefix), len(self._output)
+        item = _Item(kind, item_id, index, call=call, custom=custom, search=search)
         self._open = item
         added = self._added(item)
         out = self._event("response.output_item.added", output_index=item.index, item=added)
@@ -260,6 +279,8 @@ class ResponsesStreamEncoder:
         call_id, name = call.id or "", call.name or ""
         if item.custom:
             return custom_call_item(item.id, call_id, name, "")
+        if item.search:
+            return tool_search_item(item.id, call_id, {}, "in_progress")
         return function_call_item(item.id, call_id, name, "", "in_progress")
 
     def _close(self) -> bytes:
@@ -342,6 +363,8 @@ class ResponsesStreamEncoder:
         fragments = "".join(call.buffer)
         call.buffer.clear()
         call.arguments.append(fragments)
+        if item.search:
+            return b""  # a JSON value on the done item: no delta events carry it
         if item.custom:
             if call.kind == "function":
                 return b""  # wrapped in JSON: written unwrapped when the call ends
@@ -358,6 +381,8 @@ class ResponsesStreamEncoder:
         arguments = "".join(call.arguments)
         where: Json = {"item_id": item.id, "output_index": item.index}
         call_id, name = call.id or "", call.name or ""
+        if item.search:
+            return out, tool_search_item(item.id, call_id, search_arguments(arguments), "completed")
         if not item.custom:
             out += self._event(
                 "response.function_call_arguments.done", **where, arguments=arguments
@@ -365,7 +390,7 @@ class ResponsesStreamEncoder:
             return out, function_call_item(item.id, call_id, name, arguments, "completed")
         text = arguments
         if call.kind == "function":
-            text = custom_tools.unwrap_input(arguments)
+            text = custom_input(arguments)
             if text:
                 out += self._event("response.custom_tool_call_input.delta", **where, delta=text)
         out += self._event("response.custom_tool_call_input.done", **where, input=text)

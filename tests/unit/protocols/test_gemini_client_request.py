@@ -185,7 +185,8 @@ def test_capture_turn_records_only_what_a_target_lacks(name: str) -> None:
     _, decisions = encode(request, "chat")
     assert set(rules(decisions)) == {Rule.TOP_K_DROPPED}
     _, decisions = encode(request, "responses")
-    assert set(rules(decisions)) == {Rule.TOP_K_DROPPED}
+    # A reasoning model on OpenAI refuses Gemini CLI's topP 0.95 (a 400 on every turn).
+    assert set(rules(decisions)) == {Rule.TOP_K_DROPPED, Rule.SAMPLING_DROPPED}
 
 
 # --- system instruction and contents --------------------------------------------------------
