@@ -280,6 +280,12 @@ def protocol_defaults(protocol: WireProtocol, name: str) -> CapabilityProfile:
         )
     if protocol is WireProtocol.GEMINI:
         return CapabilityProfile(
-            name=name, documents=True, top_k=True, reasoning_field="", reasoning_effort=True
+            name=name,
+            documents=True,
+            top_k=True,
+            reasoning_field="",
+            reasoning_effort=True,
+            # Gemini refuses GIF ("Unsupported MIME type"); it takes HEIC and HEIF too.
+            image_types=("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"),
         )
     return CapabilityProfile(name=name)

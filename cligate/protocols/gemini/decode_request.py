@@ -24,7 +24,9 @@ Choices where the protocol leaves room:
   One that pairs with nothing keeps its id (or a made-up one) and is the target encoder's
   orphan. Its content: ``response.output`` alone → that text; ``response.error`` alone →
   that text as an error; anything else → the whole response as JSON text (an error when it
-  has ``error`` and no ``output``). Images in its ``parts`` follow the text.
+  has ``error`` and no ``output``). Images in its ``parts`` follow the text; documents (Gemini
+  CLI's ``read_file`` of a PDF nests one there for Gemini 3 models) cannot be in a tool
+  result and follow it in the turn, as Gemini CLI itself places them for other models.
 - ``executableCode`` and ``codeExecutionResult`` parts (the hosted code tool's record) become
   text saying what they were, so the model still reads them.
 - ``inlineData``: images → images, ``application/pdf`` → documents, ``text/*`` → plain-text
@@ -353,7 +355,10 @@ def _user_parts(
         elif kind == "fileData":
             out.append(_file(value, f"{where}.fileData"))
         elif kind == "functionResponse":
-            out.append(_function_response(value, f"{where}.functionResponse", index, number, turn))
+            where = f"{where}.functionResponse"
+            result, documents = _function_response(value, where, index, number, turn)
+            out.append(result)
+            out.extend(documents)
         elif kind == "functionCall":
             raise ir.DecodeError(f"{where}: a functionCall belongs in a model turn")
         else:
@@ -412,7 +417,8 @@ def _function_call(raw: object, signature: str | None, where: str) -> _Call:
 
 def _function_response(
     raw: object, where: str, index: int, number: int, turn: _Turn
-) -> ir.ToolResult:
+) -> tuple[ir.ToolResult, list[ir.Document]]:
+    """The result, and the documents of its ``parts``, which a tool result cannot hold."""
     fields = _object(raw, where)
     name = _required(fields, "name", where)
     given = _string(fields, "id", where) or None
@@ -424,7 +430,16 @@ def _function_response(
         raise ir.DecodeError(f"{where}.response: must be an object")
     keys = set(response)
     content: list[ir.Text | ir.Image] = []
-    if keys == {"output"}:
+    media = [
+        _response_part(part, f"{where}.parts[{position}]")
+        for position, part in enumerate(_list(fields.get("parts"), f"{where}.parts"))
+    ]
+    documents = [item for item in media if isinstance(item, ir.Document)]
+    if not keys and documents:
+        # Gemini CLI sends {} when the tool's whole output is the media.
+        content.append(ir.Text("(the tool returned a document; it follows the tool result)"))
+        is_error = False
+    elif keys == {"output"}:
         content.append(ir.Text(_as_text(response["output"])))
         is_error = False
     elif keys == {"error"}:
@@ -433,26 +448,21 @@ def _function_response(
     else:
         content.append(ir.Text(_compact(response)))
         is_error = "error" in keys and "output" not in keys
-    for position, part in enumerate(_list(fields.get("parts"), f"{where}.parts")):
-        content.append(_response_part(part, f"{where}.parts[{position}]"))
-    return ir.ToolResult(call_id, tuple(content), is_error=is_error)
+    content.extend(item for item in media if isinstance(item, ir.Image))
+    return ir.ToolResult(call_id, tuple(content), is_error=is_error), documents
 
 
 def _as_text(value: object) -> str:
     return value if isinstance(value, str) else _compact(value)
 
 
-def _response_part(raw: object, where: str) -> ir.Image:
+def _response_part(raw: object, where: str) -> ir.Image | ir.Document:
     fields = _object(raw, where)
     if fields.get("inlineData") is not None:
-        media = _inline(fields["inlineData"], f"{where}.inlineData", allow_documents=False)
-        assert isinstance(media, ir.Image)
-        return media
+        return _inline(fields["inlineData"], f"{where}.inlineData", allow_documents=True)
     if fields.get("fileData") is not None:
-        media = _file(fields["fileData"], f"{where}.fileData")
-        if isinstance(media, ir.Image):
-            return media
-    raise ir.DecodeError(f"{where}: only images are allowed in a function response's parts")
+        return _file(fields["fileData"], f"{where}.fileData")
+    raise ir.DecodeError(f"{where}: only media are allowed in a function response's parts")
 
 
 # --- media ---------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ Choices where the protocol or the brief left room:
 - Consecutive contents of one role are merged; a conversation that does not open with a user
   turn (or has no turns) gets a "Continue." user turn first (Rule.USER_TURN_INSERTED): Gemini
   wants a function call turn to follow a user turn.
+- Inline images go only in the types Gemini reads (PNG, JPEG, WebP, HEIC, HEIF) and the
+  profile allows: any other (a GIF pasted into Claude Code) is a 400 for the whole request,
+  so it becomes a line of text (Rule.IMAGE_TYPE_UNSUPPORTED).
 - Images by URL and documents by URL go as ``fileData`` (the media type guessed from the URL
   when the client gave none); PDFs as ``inlineData`` when the profile takes documents.
 - Hosted tools (web search included) are dropped (Rule.TOOLS_DROPPED): ``googleSearch``
@@ -35,7 +38,9 @@ Choices where the protocol or the brief left room:
 - ``thinkingConfig``: ``thinkingBudget`` is the client's budget, -1 (dynamic) for adaptive
   thinking, the effort's budget for an effort alone, 0 when thinking is disabled;
   ``includeThoughts`` when the client asked for thinking. Only when the profile says the
-  model reasons (``reasoning_effort``); else the Chat encoder's rules.
+  model reasons (``reasoning_effort``); else the Chat encoder's rules. A budget above the
+  model's range is a 400 ("The thinking budget (N) is invalid"): it is clamped to 24576 for
+  Flash models and 32768 for the others (Rule.MAX_TOKENS_CLAMPED).
 - A tool choice's ``parallel: False`` has no Gemini field (Rule.PARALLEL_CONTROL_DROPPED).
 - ``responseJsonSchema`` takes the client's schema as given: Gemini documents JSON Schema for
   it (``$ref``, ``additionalProperties`` and all), and structured output should keep them.
@@ -66,7 +71,12 @@ SKIP_SIGNATURE = "skip_thought_signature_validator"
 UNANSWERED_RESULT = "(no result: the tool call was not answered)"
 OPENING_TURN = "Continue."
 MAX_STOP_SEQUENCES = 5  # Gemini's limit; more is a 400
+# Image types Gemini reads ("Unsupported MIME type" for others, image/gif included).
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
 ADAPTIVE_BUDGET = -1  # the model decides how much to think
+# The largest thinkingBudget Gemini takes: 32768 (Pro), 24576 (Flash and Flash-Lite).
+MAX_THINKING_BUDGET = 32_768
+MAX_FLASH_THINKING_BUDGET = 24_576
 _SEPARATOR = "\n\n"
 
 Json = dict[str, Any]
@@ -86,7 +96,7 @@ def encode_request(
     config: Json = {}
     _limits(request, profile, decisions, config)
     _output_format(request.output_format, profile, decisions, config)
-    _thinking(request.thinking, profile, decisions, config)
+    _thinking(request.thinking, model, profile, decisions, config)
     if config:
         body["generationConfig"] = config
     if request.user is not None:
@@ -332,7 +342,7 @@ class _Encoder:
                 return [{"text": f"[image omitted: {image.url}]"}]
             mime = image.media_type or _guess_type(image.url, "image/jpeg")
             return [{"fileData": {"mimeType": mime, "fileUri": image.url}}]
-        if image.media_type not in self.profile.image_types:
+        if image.media_type not in IMAGE_TYPES.intersection(self.profile.image_types):
             self.decisions.degrade(Rule.IMAGE_TYPE_UNSUPPORTED, str(image.media_type))
             return [{"text": f"[image omitted: {image.media_type} is not supported]"}]
         return [{"inlineData": {"mimeType": image.media_type, "data": image.data or ""}}]
@@ -457,6 +467,7 @@ def _output_format(
 
 def _thinking(
     config: ir.ThinkingConfig | None,
+    model: str,
     profile: CapabilityProfile,
     decisions: Decisions,
     out: Json,
@@ -481,14 +492,26 @@ def _thinking(
             budget = budget_for_effort(config.effort)
         else:
             budget = ADAPTIVE_BUDGET
+        budget = _budget_in_range(budget, model, decisions)
         out["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
     elif config.effort is not None:
         # No thinking asked for, but an effort: how hard to work, thoughts not shown.
-        out["thinkingConfig"] = {"thinkingBudget": budget_for_effort(config.effort)}
+        budget = _budget_in_range(budget_for_effort(config.effort), model, decisions)
+        out["thinkingConfig"] = {"thinkingBudget": budget}
     else:
         # Gemini's Pro models refuse a zero budget (they only run thinking): leaving the
         # config out lets every model answer, thinking as it does by default.
         decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, "thinking off: left to the model")
+
+
+def _budget_in_range(budget: int, model: str, decisions: Decisions) -> int:
+    """The budget, or the model's largest when it asks for more (Claude Code's 31999 on a
+    Flash model, a budget of 64000): Gemini refuses the whole request over it."""
+    limit = MAX_FLASH_THINKING_BUDGET if "flash" in model.lower() else MAX_THINKING_BUDGET
+    if budget <= limit:
+        return budget
+    decisions.degrade(Rule.MAX_TOKENS_CLAMPED, f"thinkingBudget {budget} → {limit} for {model}")
+    return limit
 
 
 def _drop_extra(key: str, value: Any, decisions: Decisions) -> None:

@@ -15,7 +15,8 @@ alone. A failure is Gemini's error object as a data line (``protocols/error_shap
 which the SDKs raise; a rate limit or overload the provider named by kind keeps its status
 (429, 503), so Gemini CLI backs off as it would for Gemini. Nothing is written after either.
 When the provider never said how long the prompt was, ``promptTokenCount`` is the handler's
-estimate: Gemini CLI decides when to compress the conversation by it.
+estimate: Gemini CLI decides when to compress the conversation by it. A keepalive is a blank
+line, the one thing between events that both Gemini SDKs skip.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ from cligate.protocols.gemini.encode_response import (
 )
 from cligate.protocols.kinds import WireProtocol
 
-KEEPALIVE = b": keep-alive\n\n"
+# A blank line: both Gemini SDKs skip it. An SSE comment (": …") is not skipped: the Python
+# SDK fails on it as JSON, and @google/genai (Gemini CLI) only reads an event at the start of
+# its buffer, so a comment there blocks every later event and the stream ends in an error.
+KEEPALIVE = b"\n"
 Json = dict[str, Any]
 # A provider's error kinds that say more than the status a stream decoder could give them.
 _KIND_STATUS = {

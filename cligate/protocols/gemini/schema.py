@@ -11,7 +11,10 @@ What changes (only the declaration: a model's arguments are never touched):
 - Keywords outside that common set are dropped: ``$schema``, ``$id``, ``$comment``,
   ``additionalProperties``, ``propertyNames``, ``patternProperties``, ``unevaluated*``,
   ``dependent*``, ``if``/``then``/``else``, ``not``, ``contains``, ``uniqueItems``,
-  ``examples``, ``multipleOf``, ``prefixItems``, vendor ``x-…`` keys and anything unknown.
+  ``examples``, ``multipleOf``, vendor ``x-…`` keys and anything unknown.
+- Every array has ``items`` (Gemini refuses one without: "items: missing field"): a 2020-12
+  tuple's ``prefixItems`` become ``items`` as the draft 4 tuple form does (any of the
+  positions' schemas; ``prefixItems`` beside ``items`` is dropped), else ``items`` is ``{}``.
 - ``$ref`` into ``$defs``/``definitions`` (any JSON pointer into the root) is inlined; a
   reference to a schema already being expanded (recursion), one past the depth guard, or one
   that cannot be resolved becomes ``{"type": "object"}``.
@@ -230,6 +233,10 @@ class _Sanitiser:
                     self.drop(key)
             elif key == "items":
                 self._items(out, value, depth)
+            elif key == "prefixItems" and "items" not in src and isinstance(value, list):
+                # A 2020-12 tuple: as the draft 4 tuple form, lest the array lose its items.
+                self.rewrite("prefixItems")
+                self._items(out, value, depth)
             elif key == "required":
                 if isinstance(value, list):
                     out["required"] = list(dict.fromkeys(v for v in value if isinstance(v, str)))
@@ -411,7 +418,8 @@ class _Sanitiser:
 
     def tidy(self, out: Json) -> Json:
         """The last pass, once ``allOf`` merges are done: ``required`` against the properties
-        declared, no ``default`` beside ``anyOf``, properties implying an object."""
+        declared, no ``default`` beside ``anyOf``, properties implying an object, an array's
+        ``items``."""
         for sub in (out.get("properties") or {}).values():
             self.tidy(sub)
         if isinstance(out.get("items"), dict):
@@ -431,6 +439,8 @@ class _Sanitiser:
         if "anyOf" in out and "default" in out:
             del out["default"]
             self.drop("default")
+        if out.get("type") == "array" and "items" not in out:
+            out["items"] = {}  # Gemini refuses an array without items ("missing field")
         if "type" not in out and isinstance(properties, Mapping) and "anyOf" not in out:
             out["type"] = "object"
         return out
