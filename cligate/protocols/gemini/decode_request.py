@@ -55,14 +55,29 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cligate.protocols import ir
-from cligate.protocols.thinking import parse_effort
+from cligate.protocols.gemini.decode_options import (
+    integer_option,
+    number_option,
+    output_format_of,
+    stop_sequences_of,
+    thinking_of,
+    tool_choice_of,
+    tools_of,
+)
+from cligate.protocols.gemini.members import (
+    camel_members,
+    compact_json,
+    member_list,
+    member_object,
+    member_required,
+    member_string,
+)
 
 # Gemini CLI's stand-in signature for calls it replays without one.
 SENTINEL_SIGNATURE = "skip_thought_signature_validator"
@@ -119,10 +134,6 @@ _GENERATION_USED = frozenset(
         "thinkingConfig",
     }
 )
-_SCHEMA_TYPES = frozenset({"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"})
-_INT_KEYWORDS = frozenset(
-    {"maxItems", "minItems", "maxLength", "minLength", "maxProperties", "minProperties"}
-)
 # Files uploaded to the Gemini Files API: only Google (with the client's key) can read them.
 _GOOGLE_FILES = re.compile(r"https?://generativelanguage\.googleapis\.com/")
 
@@ -130,20 +141,20 @@ _GOOGLE_FILES = re.compile(r"https?://generativelanguage\.googleapis\.com/")
 def decode_request(body: Mapping[str, Any]) -> ir.Request:
     if not isinstance(body, Mapping):
         raise ir.DecodeError("the request body is not a JSON object")
-    fields = _camel(body, "request")
+    fields = camel_members(body, "request")
     extras: dict[str, Any] = {
         key: value for key, value in fields.items() if key not in _KNOWN and value is not None
     }
     system = _system(fields.get("systemInstruction"))
     messages = _contents(fields.get("contents"))
-    tools, hosted = _tools(fields.get("tools"))
+    tools, hosted = tools_of(fields.get("tools"))
     if hosted:
         extras["hosted_tools"] = hosted
-    generation = _object(fields.get("generationConfig"), "generationConfig")
+    generation = member_object(fields.get("generationConfig"), "generationConfig")
     for key, value in generation.items():
         if key not in _GENERATION_USED and value is not None:
             extras[f"generationConfig.{key}"] = value
-    candidates = _integer(generation, "candidateCount", "generationConfig", minimum=1)
+    candidates = integer_option(generation, "candidateCount", "generationConfig", minimum=1)
     if candidates is not None and candidates > 1:
         extras["generationConfig.candidateCount"] = candidates
     return ir.Request(
@@ -151,73 +162,16 @@ def decode_request(body: Mapping[str, Any]) -> ir.Request:
         messages=messages,
         system=system,
         tools=tools,
-        tool_choice=_tool_choice(fields.get("toolConfig"), extras),
-        max_tokens=_integer(generation, "maxOutputTokens", "generationConfig", minimum=1),
-        temperature=_number(generation, "temperature"),
-        top_p=_number(generation, "topP"),
-        top_k=_integer(generation, "topK", "generationConfig", minimum=0),
-        stop=_stop(generation.get("stopSequences")),
-        thinking=_thinking(generation.get("thinkingConfig"), extras),
-        output_format=_output_format(generation, extras),
+        tool_choice=tool_choice_of(fields.get("toolConfig"), extras),
+        max_tokens=integer_option(generation, "maxOutputTokens", "generationConfig", minimum=1),
+        temperature=number_option(generation, "temperature"),
+        top_p=number_option(generation, "topP"),
+        top_k=integer_option(generation, "topK", "generationConfig", minimum=0),
+        stop=stop_sequences_of(generation.get("stopSequences")),
+        thinking=thinking_of(generation.get("thinkingConfig"), extras),
+        output_format=output_format_of(generation, extras),
         extras=extras,
     )
-
-
-# --- members -------------------------------------------------------------------------------
-
-
-def _camel_name(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in rest)
-
-
-def _camel(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The object's members by their camelCase names (protobuf JSON takes snake_case too)."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not isinstance(key, str):
-            raise ir.DecodeError(f"{where}: member names must be strings")
-        name = _camel_name(key) if "_" in key else key
-        if name in out and key != name:
-            raise ir.DecodeError(f"{where}: both {name!r} and {key!r} are set")
-        out[name] = value
-    return out
-
-
-def _object(raw: object, where: str) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise ir.DecodeError(f"{where}: must be an object")
-    return _camel(raw, where)
-
-
-def _list(raw: object, where: str) -> list[Any]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ir.DecodeError(f"{where}: must be a list")
-    return raw
-
-
-def _string(raw: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ir.DecodeError(f"{where}.{key}: must be a string")
-    return value
-
-
-def _required(raw: Mapping[str, Any], key: str, where: str) -> str:
-    value = _string(raw, key, where)
-    if not value:
-        raise ir.DecodeError(f"{where}: '{key}' is missing")
-    return value
-
-
-def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- system instruction and contents -------------------------------------------------------
@@ -228,11 +182,11 @@ def _system(raw: object) -> tuple[ir.Text, ...]:
         return ()
     if isinstance(raw, str):  # the SDKs accept a bare string; a hand-written body may too
         return (ir.Text(raw),) if raw else ()
-    content = _object(raw, "systemInstruction")
+    content = member_object(raw, "systemInstruction")
     texts = []
-    for index, part in enumerate(_list(content.get("parts"), "systemInstruction.parts")):
+    for index, part in enumerate(member_list(content.get("parts"), "systemInstruction.parts")):
         where = f"systemInstruction.parts[{index}]"
-        fields = _object(part, where)
+        fields = member_object(part, where)
         text = fields.get("text")
         if not isinstance(text, str) or set(fields) - _PART_MODIFIERS - {"text"}:
             raise ir.DecodeError(f"{where}: only text parts are allowed in systemInstruction")
@@ -260,20 +214,20 @@ class _Turn:
 
 
 def _contents(raw: object) -> tuple[ir.Message, ...]:
-    items = _list(raw, "contents")
+    items = member_list(raw, "contents")
     if not items:
         raise ir.DecodeError("contents: must be a non-empty list")
     messages = []
     turn = _Turn()
     for index, item in enumerate(items):
         where = f"contents[{index}]"
-        content = _object(item, where)
+        content = member_object(item, where)
         role = content.get("role")
         if role is None or role == "":
             role = "user"
         if role not in ("user", "model", "function"):
             raise ir.DecodeError(f"{where}.role: unknown role {role!r} (user or model)")
-        parts = _list(content.get("parts"), f"{where}.parts")
+        parts = member_list(content.get("parts"), f"{where}.parts")
         if role == "model":
             turn = _Turn()
             messages.append(ir.Message("assistant", _model_parts(parts, index, turn)))
@@ -283,7 +237,7 @@ def _contents(raw: object) -> tuple[ir.Message, ...]:
 
 
 def _part_kind(part: object, where: str) -> tuple[str, dict[str, Any]]:
-    fields = _object(part, where)
+    fields = member_object(part, where)
     kinds = [key for key in _PART_DATA if fields.get(key) is not None]
     unknown = sorted(key for key in fields if key not in _PART_DATA and key not in _PART_MODIFIERS)
     if unknown:
@@ -297,7 +251,7 @@ def _part_kind(part: object, where: str) -> tuple[str, dict[str, Any]]:
 
 
 def _signature(fields: Mapping[str, Any], where: str) -> str | None:
-    signature = _string(fields, "thoughtSignature", where)
+    signature = member_string(fields, "thoughtSignature", where)
     return signature or None
 
 
@@ -377,14 +331,14 @@ def _text(fields: Mapping[str, Any], where: str) -> str:
 
 
 def _code_text(kind: str, raw: object, where: str) -> str:
-    fields = _object(raw, f"{where}.{kind}")
+    fields = member_object(raw, f"{where}.{kind}")
     if kind == "executableCode":
-        code = _string(fields, "code", f"{where}.{kind}") or ""
-        language = (_string(fields, "language", f"{where}.{kind}") or "").lower()
+        code = member_string(fields, "code", f"{where}.{kind}") or ""
+        language = (member_string(fields, "language", f"{where}.{kind}") or "").lower()
         language = "" if language == "language_unspecified" else language
         return f"[code run by the code execution tool]\n```{language}\n{code}\n```"
-    output = _string(fields, "output", f"{where}.{kind}") or ""
-    outcome = _string(fields, "outcome", f"{where}.{kind}") or "OUTCOME_UNSPECIFIED"
+    output = member_string(fields, "output", f"{where}.{kind}") or ""
+    outcome = member_string(fields, "outcome", f"{where}.{kind}") or "OUTCOME_UNSPECIFIED"
     return f"[code execution result: {outcome}]\n{output}"
 
 
@@ -400,9 +354,9 @@ class _Call:
 
 
 def _function_call(raw: object, signature: str | None, where: str) -> _Call:
-    fields = _object(raw, where)
-    name = _required(fields, "name", where)
-    call_id = _string(fields, "id", where) or None
+    fields = member_object(raw, where)
+    name = member_required(fields, "name", where)
+    call_id = member_string(fields, "id", where) or None
     args = fields.get("args")
     if args is None:
         arguments = "{}"
@@ -411,7 +365,7 @@ def _function_call(raw: object, signature: str | None, where: str) -> _Call:
     elif set(args) == {RAW_ARGUMENTS_KEY} and isinstance(args[RAW_ARGUMENTS_KEY], str):
         arguments = args[RAW_ARGUMENTS_KEY]  # what the model wrote, not an object
     else:
-        arguments = _compact(args)
+        arguments = compact_json(args)
     return _Call(call_id, name, arguments, signature)
 
 
@@ -419,9 +373,9 @@ def _function_response(
     raw: object, where: str, index: int, number: int, turn: _Turn
 ) -> tuple[ir.ToolResult, list[ir.Document]]:
     """The result, and the documents of its ``parts``, which a tool result cannot hold."""
-    fields = _object(raw, where)
-    name = _required(fields, "name", where)
-    given = _string(fields, "id", where) or None
+    fields = member_object(raw, where)
+    name = member_required(fields, "name", where)
+    given = member_string(fields, "id", where) or None
     call_id = turn.pair(given, name) or given or f"{name}_{index}_{number}"
     response = fields.get("response")
     if response is None:
@@ -432,7 +386,7 @@ def _function_response(
     content: list[ir.Text | ir.Image] = []
     media = [
         _response_part(part, f"{where}.parts[{position}]")
-        for position, part in enumerate(_list(fields.get("parts"), f"{where}.parts"))
+        for position, part in enumerate(member_list(fields.get("parts"), f"{where}.parts"))
     ]
     documents = [item for item in media if isinstance(item, ir.Document)]
     if not keys and documents:
@@ -446,18 +400,18 @@ def _function_response(
         content.append(ir.Text(_as_text(response["error"])))
         is_error = True
     else:
-        content.append(ir.Text(_compact(response)))
+        content.append(ir.Text(compact_json(response)))
         is_error = "error" in keys and "output" not in keys
     content.extend(item for item in media if isinstance(item, ir.Image))
     return ir.ToolResult(call_id, tuple(content), is_error=is_error), documents
 
 
 def _as_text(value: object) -> str:
-    return value if isinstance(value, str) else _compact(value)
+    return value if isinstance(value, str) else compact_json(value)
 
 
 def _response_part(raw: object, where: str) -> ir.Image | ir.Document:
-    fields = _object(raw, where)
+    fields = member_object(raw, where)
     if fields.get("inlineData") is not None:
         return _inline(fields["inlineData"], f"{where}.inlineData", allow_documents=True)
     if fields.get("fileData") is not None:
@@ -469,21 +423,21 @@ def _response_part(raw: object, where: str) -> ir.Image | ir.Document:
 
 
 def _media_type(fields: Mapping[str, Any], where: str) -> str:
-    media_type = (_string(fields, "mimeType", where) or "").lower()
+    media_type = (member_string(fields, "mimeType", where) or "").lower()
     return "image/jpeg" if media_type == "image/jpg" else media_type
 
 
 def _inline(raw: object, where: str, allow_documents: bool) -> ir.Image | ir.Document:
-    fields = _object(raw, where)
+    fields = member_object(raw, where)
     media_type = _media_type(fields, where)
-    data = _string(fields, "data", where)
+    data = member_string(fields, "data", where)
     if not media_type:
         raise ir.DecodeError(f"{where}: 'mimeType' is missing")
     if not data:
         raise ir.DecodeError(f"{where}: 'data' is missing")
     if media_type.startswith("image/"):
         return ir.Image(media_type=media_type, data=data)
-    title = _string(fields, "displayName", where) or None
+    title = member_string(fields, "displayName", where) or None
     if allow_documents and media_type == "application/pdf":
         return ir.Document(media_type=media_type, data=data, title=title)
     if allow_documents and media_type.startswith("text/"):
@@ -496,8 +450,8 @@ def _inline(raw: object, where: str, allow_documents: bool) -> ir.Image | ir.Doc
 
 
 def _file(raw: object, where: str) -> ir.Image | ir.Document:
-    fields = _object(raw, where)
-    uri = _required(fields, "fileUri", where)
+    fields = member_object(raw, where)
+    uri = member_required(fields, "fileUri", where)
     if not uri.startswith(("http://", "https://")) or _GOOGLE_FILES.match(uri):
         raise ir.DecodeError(
             f"{where}.fileUri: {uri!r} is a file held by Google, which another provider "
@@ -507,235 +461,9 @@ def _file(raw: object, where: str) -> ir.Image | ir.Document:
     if not media_type:
         path = uri.split("?", 1)[0].lower()
         media_type = "application/pdf" if path.endswith(".pdf") else "image/*"
-    title = _string(fields, "displayName", where) or None
+    title = member_string(fields, "displayName", where) or None
     if media_type == "application/pdf":
         return ir.Document(url=uri, title=title)
     if media_type.startswith("image/"):
         return ir.Image(url=uri)
     raise ir.DecodeError(f"{where}: files of type {media_type!r} cannot be translated")
-
-
-# --- tools ---------------------------------------------------------------------------------
-
-
-def _tools(raw: object) -> tuple[tuple[ir.ToolDef, ...], list[dict[str, str]]]:
-    tools: list[ir.ToolDef] = []
-    hosted: list[dict[str, str]] = []
-    for index, tool in enumerate(_list(raw, "tools")):
-        where = f"tools[{index}]"
-        fields = _object(tool, where)
-        for key, value in fields.items():
-            if value is None:
-                continue
-            if key != "functionDeclarations":
-                hosted.append({"type": key})
-                continue
-            for number, declaration in enumerate(_list(value, f"{where}.{key}")):
-                tools.append(_declaration(declaration, f"{where}.{key}[{number}]"))
-    return tuple(tools), hosted
-
-
-def _declaration(raw: object, where: str) -> ir.ToolDef:
-    fields = _object(raw, where)
-    name = _required(fields, "name", where)
-    description = _string(fields, "description", where) or ""
-    schema = fields.get("parameters")
-    json_schema = fields.get("parametersJsonSchema")
-    if schema is not None and json_schema is not None:
-        raise ir.DecodeError(f"{where}: set 'parameters' or 'parametersJsonSchema', not both")
-    if schema is not None:
-        parameters = _schema(schema, f"{where}.parameters", openapi=True)
-    elif json_schema is not None:
-        parameters = _schema(json_schema, f"{where}.parametersJsonSchema", openapi=False)
-    else:
-        parameters = {}
-    return ir.ToolDef(name, description, parameters)
-
-
-def _schema(raw: object, where: str, openapi: bool) -> dict[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ir.DecodeError(f"{where}: must be an object")
-    return _json_schema(raw, openapi)
-
-
-_SUBSCHEMA_MAPS = ("properties", "$defs", "defs", "definitions", "patternProperties")
-_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-_SUBSCHEMAS = ("items", "additionalProperties", "not", "contains")
-
-
-def _json_schema(raw: Mapping[str, Any], openapi: bool) -> dict[str, Any]:
-    """A JSON schema from Gemini's schema (``openapi``: its OpenAPI subset, else a JSON schema
-    that may use Gemini's upper-case type names)."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if openapi:
-            key = _camel_name(key) if "_" in key else key
-            if key in ("propertyOrdering", "example"):
-                continue
-            if key == "nullable":
-                continue  # below, with the type
-            if key == "defs":
-                key = "$defs"
-            if key == "ref":
-                key = "$ref"
-            if key in _INT_KEYWORDS and isinstance(value, str) and value.isdigit():
-                value = int(value)
-        if key == "type":
-            value = _type_name(value)
-        elif key in _SUBSCHEMA_MAPS and isinstance(value, Mapping):
-            value = {name: _sub(sub, openapi) for name, sub in value.items()}
-        elif key in _SUBSCHEMA_LISTS or key == "items":
-            value = [_sub(s, openapi) for s in value] if isinstance(value, list) else value
-        if key in _SUBSCHEMAS:
-            value = _sub(value, openapi)
-        out[key] = value
-    if openapi and raw.get("nullable") is True:
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        elif isinstance(kind, list) and "null" not in kind:
-            out["type"] = [*kind, "null"]
-        elif "anyOf" in out:
-            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
-    return out
-
-
-def _sub(value: object, openapi: bool) -> object:
-    return _json_schema(value, openapi) if isinstance(value, Mapping) else value
-
-
-def _type_name(value: object) -> object:
-    if isinstance(value, str) and value in _SCHEMA_TYPES:
-        return value.lower()
-    if isinstance(value, list):
-        return [v.lower() if isinstance(v, str) and v in _SCHEMA_TYPES else v for v in value]
-    return value
-
-
-def _tool_choice(raw: object, extras: dict[str, Any]) -> ir.ToolChoice | None:
-    config = _object(raw, "toolConfig")
-    for key, value in config.items():
-        if key != "functionCallingConfig" and value is not None:
-            extras[f"toolConfig.{key}"] = value
-    calling = _object(config.get("functionCallingConfig"), "toolConfig.functionCallingConfig")
-    where = "toolConfig.functionCallingConfig"
-    for key, value in calling.items():
-        if key not in ("mode", "allowedFunctionNames") and value is not None:
-            extras[f"{where}.{key}"] = value
-    mode = _string(calling, "mode", where)
-    mode = mode.upper() if mode is not None else None
-    names = _list(calling.get("allowedFunctionNames"), f"{where}.allowedFunctionNames")
-    if not all(isinstance(name, str) and name for name in names):
-        raise ir.DecodeError(f"{where}.allowedFunctionNames: must be a list of names")
-    if mode is None or mode == "MODE_UNSPECIFIED":
-        if names:
-            extras[f"{where}.allowedFunctionNames"] = names
-        return None
-    if mode == "ANY" and len(names) == 1:
-        return ir.ToolChoice(ir.ToolChoiceMode.TOOL, names[0])
-    modes = {
-        "AUTO": ir.ToolChoiceMode.AUTO,
-        "VALIDATED": ir.ToolChoiceMode.AUTO,
-        "ANY": ir.ToolChoiceMode.ANY,
-        "NONE": ir.ToolChoiceMode.NONE,
-    }
-    if mode not in modes:
-        raise ir.DecodeError(f"{where}.mode: unknown value {mode!r}")
-    if names:
-        extras[f"{where}.allowedFunctionNames"] = names
-    return ir.ToolChoice(modes[mode])
-
-
-# --- generation options --------------------------------------------------------------------
-
-
-def _number(config: Mapping[str, Any], key: str) -> float | None:
-    value = config.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ir.DecodeError(f"generationConfig.{key}: must be a number")
-    return float(value)
-
-
-def _integer(config: Mapping[str, Any], key: str, where: str, minimum: int) -> int | None:
-    value = config.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # the SDKs type some counts as floats
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ir.DecodeError(f"{where}.{key}: must be an integer")
-    if value < minimum:
-        raise ir.DecodeError(f"{where}.{key}: must be at least {minimum}")
-    return value
-
-
-def _stop(raw: object) -> tuple[str, ...]:
-    stops = _list(raw, "generationConfig.stopSequences")
-    if not all(isinstance(stop, str) for stop in stops):
-        raise ir.DecodeError("generationConfig.stopSequences: must be a list of strings")
-    return tuple(stop for stop in stops if stop)
-
-
-def _thinking(raw: object, extras: dict[str, Any]) -> ir.ThinkingConfig | None:
-    where = "generationConfig.thinkingConfig"
-    config = _object(raw, where)
-    for key, value in config.items():
-        if key not in ("thinkingBudget", "thinkingLevel", "includeThoughts") and value is not None:
-            extras[f"{where}.{key}"] = value
-    include = config.get("includeThoughts")
-    if include is not None and not isinstance(include, bool):
-        raise ir.DecodeError(f"{where}.includeThoughts: must be true or false")
-    if include is False:
-        extras[f"{where}.includeThoughts"] = False
-    budget = config.get("thinkingBudget")
-    level = config.get("thinkingLevel")
-    if level == "THINKING_LEVEL_UNSPECIFIED":
-        level = None
-    if budget is not None and level is not None:
-        raise ir.DecodeError(f"{where}: set 'thinkingBudget' or 'thinkingLevel', not both")
-    if budget is not None:
-        if isinstance(budget, float) and budget.is_integer():
-            budget = int(budget)
-        if isinstance(budget, bool) or not isinstance(budget, int) or budget < -1:
-            raise ir.DecodeError(f"{where}.thinkingBudget: must be -1, 0 or a token count")
-        if budget == 0:
-            return ir.ThinkingConfig(enabled=False)
-        if budget == -1:
-            return ir.ThinkingConfig(enabled=True, adaptive=True)
-        return ir.ThinkingConfig(enabled=True, budget_tokens=budget)
-    if level is not None:
-        effort = parse_effort(level)
-        if effort is None:
-            raise ir.DecodeError(f"{where}.thinkingLevel: unknown value {level!r}")
-        return ir.ThinkingConfig(enabled=effort is not ir.Effort.MINIMAL, effort=effort)
-    return None
-
-
-def _output_format(config: Mapping[str, Any], extras: dict[str, Any]) -> ir.OutputFormat | None:
-    where = "generationConfig"
-    media_type = _string(config, "responseMimeType", where)
-    schema = config.get("responseSchema")
-    json_schema = config.get("responseJsonSchema")
-    if schema is not None and json_schema is not None:
-        raise ir.DecodeError(f"{where}: set 'responseSchema' or 'responseJsonSchema', not both")
-    if media_type is None or media_type == "text/plain":
-        # A schema without the JSON media type is refused by Gemini: nothing to honour.
-        for key in ("responseSchema", "responseJsonSchema"):
-            if config.get(key) is not None:
-                extras[f"{where}.{key}"] = config[key]
-        return None
-    if media_type != "application/json":
-        extras[f"{where}.responseMimeType"] = media_type
-        for key in ("responseSchema", "responseJsonSchema"):
-            if config.get(key) is not None:
-                extras[f"{where}.{key}"] = config[key]
-        return None
-    if schema is not None:
-        return ir.OutputFormat(_schema(schema, f"{where}.responseSchema", openapi=True))
-    if json_schema is not None:
-        if json_schema is True or json_schema == {}:
-            return ir.OutputFormat(schema=None)  # any JSON
-        return ir.OutputFormat(_schema(json_schema, f"{where}.responseJsonSchema", openapi=False))
-    return ir.OutputFormat(schema=None)
