@@ -8,11 +8,13 @@ translated back (``server/translated.py``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
@@ -42,6 +44,16 @@ from cligate.server.forwarding import (
     upstream_url,
 )
 from cligate.server.messages import IncomingRequest, OutgoingResponse
+from cligate.upstream.key_pool import KeyPool
+from cligate.upstream.retry_policy import (
+    RetryPolicy,
+    Verdict,
+    decide,
+    delay,
+    move_on,
+    retry_after_seconds,
+    within_budget,
+)
 from cligate.upstream.types import (
     Origin,
     UpstreamClient,
@@ -49,6 +61,22 @@ from cligate.upstream.types import (
     UpstreamResponse,
     split_url,
 )
+
+
+class _WaitBudget:
+    """The time one request may spend waiting between retries, all targets together."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._waited = 0.0
+
+    def allows(self, pause: float) -> bool:
+        return within_budget(self._policy, self._waited, pause)
+
+    async def wait(self, pause: float) -> None:
+        self._waited += pause
+        await asyncio.sleep(pause)
+
 
 if TYPE_CHECKING:  # translation modules load on a run's first translated request
     from cligate.protocols import ir
@@ -89,10 +117,8 @@ class RunContext:
     background_hint: str | None = None
     # Silence in a translated stream after which the client gets a keep-alive event.
     keepalive_seconds: float = 10.0
-
-
-# Answers that another target may do better with, as long as nothing reached the client yet.
-FAILOVER_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+    # When to retry a provider, move to the next key or the next target.
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class GatewayHandler:
@@ -100,6 +126,7 @@ class GatewayHandler:
         self._context = context
         self._upstream = upstream
         self._requests = 0  # rotates pools round-robin
+        self._pool = KeyPool(context.keys)
         self._warned: set[tuple[str, Rule]] = set()  # lossy degradations already logged
 
     def error_for_path(self, status: int, message: str, path: str) -> OutgoingResponse:
@@ -157,82 +184,163 @@ class GatewayHandler:
             except RoutingError as exc:
                 return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
         failures: list[str] = []
-        ready: list[tuple[Target, ResolvedKey]] = []
+        usable: list[tuple[Target, list[ResolvedKey]]] = []
         for target in plan.targets:
-            keys = context.keys.get(target.provider.name)
-            if keys:
-                ready.append((target, keys[0]))
-            else:
+            name = target.provider.name
+            if not context.keys.get(name):
                 api_key = target.provider.api_key
                 missing = api_key.describe() if api_key else "api_keys"
-                failures.append(
-                    f"provider '{target.provider.name}': its key ({missing}) is not set"
-                )
-        decoded: ir.Request | None = None
-        for index, (target, key) in enumerate(ready):
-            last = index == len(ready) - 1
-            provider = target.provider
-            exchange: Exchange | None = None
-            degradations: tuple[str, ...] = ()
-            if provider.protocol is protocol:
-                upstream_request = self._upstream_request(
-                    request, endpoint, parsed, requested_model, target, key
-                )
+                failures.append(f"provider '{name}': its key ({missing}) is not set")
+                continue
+            keys = self._pool.keys_for(name, target.upstream_model)
+            if keys:
+                usable.append((target, keys))
             else:
-                if decoded is None:
-                    try:
-                        decoded = self._decode(request, endpoint, parsed)
-                    except (DecodeError, ValueError) as exc:
-                        return error_response(protocol, 400, f"cligate: {exc}")
+                resting = "; ".join(self._pool.unavailable(name, target.upstream_model))
+                failures.append(f"provider '{name}': no key can be used now ({resting})")
+        decoded: ir.Request | None = None
+        budget = _WaitBudget(self._context.retry)
+        for index, (target, keys) in enumerate(usable):
+            provider = target.provider
+            translated = provider.protocol is not protocol
+            if translated and decoded is None:
+                try:
+                    decoded = self._decode(request, endpoint, parsed)
+                except (DecodeError, ValueError) as exc:
+                    return error_response(protocol, 400, f"cligate: {exc}")
                 if endpoint.operation is Operation.COUNT_TOKENS:
                     from cligate.server.local_answers import token_count
 
                     return token_count(protocol, decoded)
-                try:
-                    upstream_request, exchange, degradations = self._translated_request(
-                        request, decoded, requested_model, target, key
+            for key_index, key in enumerate(keys):
+                keys_left = len(keys) - key_index - 1
+                # The very last option answers whatever it gets: the client then sees the
+                # provider's own status and words.
+                final = index == len(usable) - 1 and keys_left == 0
+                attempt = 0
+                while True:
+                    attempt += 1
+                    exchange: Exchange | None = None
+                    degradations: tuple[str, ...] = ()
+                    if translated:
+                        assert decoded is not None
+                        try:
+                            upstream_request, exchange, degradations = self._translated_request(
+                                request, decoded, requested_model, target, key
+                            )
+                        except DecodeError as exc:  # strict mode, or a request it cannot take
+                            return error_response(protocol, 400, f"cligate: {exc}")
+                    else:
+                        upstream_request = self._upstream_request(
+                            request, endpoint, parsed, requested_model, target, key
+                        )
+                    response: UpstreamResponse | None = None
+                    error: UpstreamError | None = None
+                    try:
+                        response = await self._upstream.send(upstream_request)
+                    except UpstreamError as exc:
+                        error = exc
+                    status = response.status if response is not None else None
+                    retry_after = (
+                        retry_after_seconds(response.headers, time.time())
+                        if response is not None
+                        else None
                     )
-                except DecodeError as exc:  # strict mode, or a request the target cannot take
-                    return error_response(protocol, 400, f"cligate: {exc}")
-            try:
-                response = await self._upstream.send(upstream_request)
-            except UpstreamError as exc:
-                failures.append(
-                    f"provider '{provider.name}' ({provider.base_url}) failed: {exc.message}"
-                )
-                logger.warning(
-                    "%s %s -> %s failed: %s",
-                    request.method,
-                    request.path,
-                    provider.name,
-                    exc.message,
-                )
-                if last:
-                    return error_response(protocol, exc.http_status, _failed(failures))
-                continue
-            if response.status in FAILOVER_STATUSES and not last:
-                await response.aclose()
-                failures.append(f"provider '{provider.name}' answered {response.status}")
-                continue
-            if logger.isEnabledFor(logging.INFO):  # the join below is not free
-                logger.info(
-                    "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms (%s)%s",
-                    request.method,
-                    request.path,
-                    requested_model,
-                    provider.name,
-                    target.upstream_model,
-                    response.status,
-                    (time.perf_counter() - started) * 1000,
-                    "; ".join(plan.reasons),
-                    f" degraded: {'; '.join(degradations)}" if degradations else "",
-                )
-            if exchange is not None:
-                from cligate.server.translated import answer as answer_translated
+                    verdict = decide(
+                        self._context.retry,
+                        status=status,
+                        error=error,
+                        attempt=attempt,
+                        keys_left=keys_left,
+                        output_started=False,
+                        retry_after=retry_after,
+                    )
+                    if verdict is Verdict.RETRY:
+                        pause = delay(self._context.retry, attempt, retry_after, random.random)
+                        if not budget.allows(pause):
+                            verdict = move_on(keys_left)
+                    if verdict is not Verdict.ANSWER and final:
+                        verdict = Verdict.ANSWER
+                    if verdict is Verdict.ANSWER:
+                        if response is None:
+                            assert error is not None
+                            failures.append(self._failure(target, key, error.message))
+                            return error_response(protocol, error.http_status, _failed(failures))
+                        self._note_outcome(target, key, status, retry_after)
+                        self._log(request, requested_model, target, response.status, started)
+                        self._log_plan(plan, degradations)
+                        if exchange is not None:
+                            from cligate.server.translated import answer as answer_translated
 
-                return await answer_translated(response, exchange)
-            return await self._answer(response, protocol, provider)
+                            return await answer_translated(response, exchange)
+                        return await self._answer(response, protocol, provider)
+                    why = error.message if error is not None else f"answered {status}"
+                    failures.append(self._failure(target, key, why))
+                    logger.warning(
+                        "%s %s -> %s (%s) failed: %s",
+                        request.method,
+                        request.path,
+                        provider.name,
+                        key.label,
+                        why,
+                    )
+                    if response is not None:
+                        await response.aclose()
+                    if verdict is Verdict.RETRY:
+                        await budget.wait(pause)
+                        continue
+                    self._note_outcome(target, key, status, retry_after)
+                    break
+                if verdict is Verdict.NEXT_TARGET:
+                    break
         return error_response(protocol, 502, _failed(failures))
+
+    def _note_outcome(
+        self, target: Target, key: ResolvedKey, status: int | None, retry_after: float | None
+    ) -> None:
+        """Tell the key pool how a key fared: a 429 rests that key (only it), a 401/403 ends
+        it for the run, a success clears its record."""
+        name, model = target.provider.name, target.upstream_model
+        if status == 429:
+            self._pool.rate_limited(name, key, model, retry_after)
+        elif status in (401, 403):
+            self._pool.unauthorized(name, key, status)
+        elif status is not None and status < 400:
+            self._pool.succeeded(name, key, model)
+
+    @staticmethod
+    def _failure(target: Target, key: ResolvedKey, why: str) -> str:
+        provider = target.provider
+        return f"provider '{provider.name}' ({provider.base_url}, key {key.label}) {why}"
+
+    def _log(
+        self,
+        request: IncomingRequest,
+        model: str | None,
+        target: Target,
+        status: int,
+        started: float,
+    ) -> None:
+        if logger.isEnabledFor(logging.INFO):  # the join below is not free
+            logger.info(
+                "%s %s model=%s -> %s:%s status=%d headers_after=%.1fms",
+                request.method,
+                request.path,
+                model,
+                target.provider.name,
+                target.upstream_model,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    @staticmethod
+    def _log_plan(plan: RoutePlan, degradations: tuple[str, ...]) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "  route: %s%s",
+                "; ".join(plan.reasons),
+                f"; degraded: {'; '.join(degradations)}" if degradations else "",
+            )
 
     @staticmethod
     def _decode(
