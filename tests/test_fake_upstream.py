@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import http.client
 import json
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anthropic
+import h11
 import httpx
 import openai
 import pytest
@@ -24,12 +28,17 @@ from google.genai import types as gt
 
 from tests.fake_upstream import (
     SKIP_SIGNATURE,
+    BadSseData,
+    CountedChunks,
+    CutMidUtf8,
     CutStream,
     FakeUpstream,
     Hang,
     HttpError,
+    MalformedJson,
     PatchFile,
     Reply,
+    Reset,
     ShellCommands,
     ShellRoundTrip,
     SlowFirstByte,
@@ -37,13 +46,16 @@ from tests.fake_upstream import (
     ToolCall,
     ToolSpec,
     Turn,
+    UnterminatedEvent,
     chat_pairing_errors,
+    counted_chunks,
+    counted_problems,
     gemini_problems,
     minimal_instance,
     signature_call_id,
     thought_signature,
 )
-from tests.fake_upstream.__main__ import parse_script
+from tests.fake_upstream.__main__ import parse_fault, parse_script
 from tests.fake_upstream.model import estimate_usage
 
 KEY = "up-key"
@@ -1611,6 +1623,285 @@ def test_cli_process_serves_until_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+# ------------------------------------------------------- more faults, and counted chunks
+
+PATHS = {
+    "anthropic": "/v1/messages",
+    "chat": "/v1/chat/completions",
+    "responses": "/v1/responses",
+    "gemini": "/v1beta/models/fake-large:streamGenerateContent",
+}
+
+
+def raw_exchange(
+    up: FakeUpstream, protocol: str = "anthropic", stream: bool = True
+) -> tuple[bytes, OSError | None]:
+    """Send one request on a raw socket and read until EOF or an error: (bytes, the error)."""
+    body = json.dumps({"model": "m", "max_tokens": 5, "stream": stream, "messages": []}).encode()
+    path = PATHS[protocol] + ("?alt=sse" if protocol == "gemini" else "")
+    head = (
+        f"POST {path} HTTP/1.1\r\nhost: fake\r\nx-api-key: {KEY}\r\nx-goog-api-key: {KEY}\r\n"
+        f"authorization: Bearer {KEY}\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    received = bytearray()
+    with socket.create_connection(("127.0.0.1", up.port), timeout=5) as sock:
+        sock.sendall(head.encode() + body)
+        try:
+            while data := sock.recv(65536):
+                received += data
+        except OSError as exc:
+            return bytes(received), exc
+    return bytes(received), None
+
+
+@dataclass
+class Parsed:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    complete: bool  # the body ended as its framing says (terminating chunk / content-length)
+
+
+def parse_http(raw: bytes) -> Parsed:
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="POST", target="/", headers=[("host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(raw)
+    conn.receive_data(b"")
+    status, headers, body = 0, {}, bytearray()
+    try:
+        while (event := conn.next_event()) is not h11.PAUSED:
+            if isinstance(event, h11.Response):
+                status = event.status_code
+                headers = {k.decode(): v.decode() for k, v in event.headers}
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return Parsed(status, headers, bytes(body), True)
+            elif event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
+                break
+    except h11.RemoteProtocolError:
+        pass
+    return Parsed(status, headers, bytes(body), False)
+
+
+def sse_blocks(body: bytes) -> list[bytes]:
+    """The body's SSE events as raw blocks (split on blank lines; a trailing part kept)."""
+    return [block for block in body.replace(b"\r\n", b"\n").split(b"\n\n") if block]
+
+
+def test_reset_before_the_first_byte(up: FakeUpstream) -> None:
+    up.set_fault(Reset(), times=1)
+    received, error = raw_exchange(up)
+    assert received == b""
+    assert isinstance(error, ConnectionResetError)
+    assert up.requests[-1].outcome == "fault:reset"
+    received, error = raw_exchange(up)  # fault used up
+    assert error is None and parse_http(received).complete
+
+
+@pytest.mark.parametrize("protocol", ["anthropic", "chat"])
+def test_reset_after_n_events(up: FakeUpstream, protocol: str) -> None:
+    up.set_script(CountedChunks(20))
+    up.set_fault(Reset(after_events=4))
+    received, error = raw_exchange(up, protocol)
+    assert isinstance(error, ConnectionResetError)  # an RST, not a clean close
+    parsed = parse_http(received)
+    assert parsed.status == 200 and not parsed.complete
+    assert len(sse_blocks(parsed.body)) == 4
+    assert parsed.body.endswith(b"\n\n")
+    assert up.requests[-1].outcome == "fault:reset"
+    received, error = raw_exchange(up, protocol, stream=False)  # whole: head + half the body
+    parsed = parse_http(received)
+    assert isinstance(error, ConnectionResetError)
+    assert 0 < len(parsed.body) < int(parsed.headers["content-length"])
+    with pytest.raises(httpx.TransportError):  # what an HTTP client sees
+        httpx.post(up.base_url + PATHS[protocol], json={"stream": True}, headers=AUTH, timeout=5)
+
+
+AUTH = {"x-api-key": KEY, "authorization": f"Bearer {KEY}"}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("protocol", ["anthropic", "chat", "responses"])
+def test_malformed_json_in_a_200_answer(up: FakeUpstream, protocol: str, stream: bool) -> None:
+    up.set_script(TextReply("whole answer"))
+    up.set_fault(MalformedJson(), times=1)
+    body = {"model": "m", "max_tokens": 5, "stream": stream, "messages": [], "input": "x"}
+    got = httpx.post(up.base_url + PATHS[protocol], json=body, headers=AUTH, timeout=5)
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/json"
+    assert len(got.content) == int(got.headers["content-length"]) > 10  # framing intact
+    with pytest.raises(ValueError):
+        json.loads(got.content)
+    assert got.content.startswith(b"{")
+    assert up.requests[-1].outcome == "fault:bad-json"
+    again = httpx.post(up.base_url + PATHS[protocol], json=body, headers=AUTH, timeout=5)
+    assert again.status_code == 200 and again.text  # used up
+
+
+def test_malformed_json_leaves_error_answers_alone(up: FakeUpstream) -> None:
+    up.set_script(_Broken())
+    up.set_fault(MalformedJson())
+    got = httpx.post(up.base_url + "/v1/messages", json={"messages": []}, headers=AUTH)
+    assert got.status_code == 500
+    assert got.json()["type"] == "error"
+
+
+def test_sse_data_line_that_is_not_json(up: FakeUpstream) -> None:
+    up.set_script(CountedChunks(3))
+    up.set_fault(BadSseData(after_events=2))
+    received, error = raw_exchange(up)
+    parsed = parse_http(received)
+    assert error is None and parsed.complete  # the stream still ends properly
+    blocks = sse_blocks(parsed.body)
+    assert blocks[2] == b"event: content_block_start\ndata: {this is not json"
+    rest = [json.loads(b.split(b"data: ", 1)[1]) for i, b in enumerate(blocks) if i != 2]
+    assert [e["type"] for e in rest][-1] == "message_stop"
+    assert up.requests[-1].outcome == "fault:bad-sse-data"
+    # Chat has no event names: a bare data line; Gemini keeps its CRLF framing.
+    up.set_fault(BadSseData(after_events=1, data="oops"))
+    chat = parse_http(raw_exchange(up, "chat")[0]).body
+    assert b"\n\ndata: oops\n\n" in chat and chat.endswith(b"data: [DONE]\n\n")
+    gemini = parse_http(raw_exchange(up, "gemini")[0]).body
+    assert b"\r\n\r\ndata: oops\r\n\r\n" in gemini
+    # A whole answer is not affected.
+    whole = httpx.post(up.base_url + "/v1/messages", json={"messages": []}, headers=AUTH)
+    assert whole.json()["content"][0]["text"] == "c0000 c0001 c0002 "
+    assert up.requests[-1].outcome == "text"
+
+
+def test_sse_event_without_its_blank_line(up: FakeUpstream) -> None:
+    up.set_script(CountedChunks(2))
+    up.set_fault(UnterminatedEvent())  # the last one: Chat's [DONE]
+    received, error = raw_exchange(up, "chat")
+    parsed = parse_http(received)
+    assert error is None and parsed.complete
+    assert parsed.body.endswith(b"}\n\ndata: [DONE]\n")
+    assert up.requests[-1].outcome == "fault:unterminated-event"
+    with httpx.stream(
+        "POST", up.base_url + "/v1/chat/completions", json={"stream": True}, headers=AUTH
+    ) as got:
+        lines = list(got.iter_lines())
+    assert lines[-1] == "data: [DONE]"  # a line reader still sees it; an SSE parser does not
+    up.set_fault(UnterminatedEvent(index=0))  # an inner one runs into the next event
+    body = parse_http(raw_exchange(up)[0]).body
+    first, second = sse_blocks(body)[:2]
+    assert first.startswith(b"event: message_start\ndata: {") and b"\nevent: ping\n" in first
+    assert second.startswith(b"event: content_block_start\n")
+    whole = httpx.post(up.base_url + "/v1/messages", json={"messages": []}, headers=AUTH)
+    assert whole.json()["content"][0]["text"] == "c0000 c0001 "
+
+
+@pytest.mark.parametrize("protocol", ["anthropic", "chat", "responses"])
+def test_close_inside_a_multibyte_character(up: FakeUpstream, protocol: str) -> None:
+    up.set_script(TextReply("plain words, then héllo wörld"))
+    up.set_fault(CutMidUtf8())
+    received, error = raw_exchange(up, protocol)
+    parsed = parse_http(received)
+    assert error is None and not parsed.complete  # a clean close, mid-body
+    assert parsed.body.endswith(b"h\xc3")  # the first byte of "é" and no more
+    with pytest.raises(UnicodeDecodeError):
+        parsed.body.decode()
+    assert parsed.body[:-1].decode().endswith("h")
+    assert up.requests[-1].outcome == "fault:cut-utf8"
+    received, error = raw_exchange(up, protocol, stream=False)
+    parsed = parse_http(received)
+    assert not parsed.complete and parsed.body.endswith(b"h\xc3")
+    assert len(parsed.body) < int(parsed.headers["content-length"])
+
+
+def test_close_inside_a_multibyte_character_needs_one(up: FakeUpstream) -> None:
+    up.set_script(TextReply("ascii only"))
+    up.set_fault(CutMidUtf8())
+    got = httpx.post(up.base_url + "/v1/messages", json={"messages": []}, headers=AUTH)
+    assert got.status_code == 500
+    assert "non-ASCII" in got.json()["error"]["message"]
+    assert up.requests[-1].outcome == "error:500"
+
+
+def test_counted_chunks_one_per_event_through_the_sdks(up: FakeUpstream) -> None:
+    script = CountedChunks(250)
+    up.set_script(script)
+    assert script.chunks[:2] == ("c0000 ", "c0001 ") and script.chunks[-1] == "c0249 "
+    with anthropic_client(up).messages.stream(model="m", max_tokens=5, messages=[]) as s:
+        deltas = [
+            e.delta.text
+            for e in s
+            if e.type == "content_block_delta" and e.delta.type == "text_delta"
+        ]
+    assert deltas == list(script.chunks)
+    openai_sdk, genai_sdk = openai_client(up), genai_client(up)
+    chat = openai_sdk.chat.completions.create(model="m", messages=[], stream=True)
+    pieces = [c.choices[0].delta.content for c in chat if c.choices and c.choices[0].delta.content]
+    assert pieces == list(script.chunks)
+    with openai_sdk.responses.stream(model="m", input="x") as r:
+        texts = [e.delta for e in r if e.type == "response.output_text.delta"]
+    assert texts == list(script.chunks)
+    parts = genai_sdk.models.generate_content_stream(model="fake-large", contents="x")
+    assert [p.text for p in parts] == list(script.chunks)
+    whole = openai_sdk.chat.completions.create(model="m", messages=[])
+    assert whole.choices[0].message.content == script.text
+    assert counted_problems(script.text, 250) is None
+
+
+def test_counted_chunks_wider_numbers_and_cli_spec() -> None:
+    assert counted_chunks(3) == ("c0000 ", "c0001 ", "c0002 ")
+    assert counted_chunks(12345)[-1] == "c12344 "
+    assert parse_script("counted:7") == CountedChunks(7)
+    assert parse_script("counted-by-model:7") == CountedChunks(7, by_model=True)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_script("counted:0")
+    with pytest.raises(ValueError):
+        CountedChunks(0)
+    with pytest.raises(ValueError):
+        Reply(text="x", chunks=("a",))
+    assert Reply(chunks=("a", "b")).text == "ab"
+
+
+def test_counted_chunks_by_model(up: FakeUpstream) -> None:
+    up.set_script(CountedChunks(3, by_model=True))
+    for model in ("load-001", "load-002"):
+        with anthropic_client(up).messages.stream(model=model, max_tokens=5, messages=[]) as s:
+            text = "".join(
+                e.delta.text
+                for e in s
+                if e.type == "content_block_delta" and e.delta.type == "text_delta"
+            )
+        assert text == f"{model}:c0000 {model}:c0001 {model}:c0002 "
+        assert counted_problems(text, 3, f"{model}:c") is None
+        assert counted_problems(text, 3) is not None
+
+
+def test_counted_problems_names_lost_duplicated_and_reordered_chunks() -> None:
+    chunks = list(counted_chunks(5))
+    assert counted_problems("".join(chunks), 5) is None
+    lost = chunks[:2] + chunks[3:]
+    assert "'c0003' where 'c0002' was expected" in str(counted_problems("".join(lost), 5))
+    duplicated = chunks[:3] + chunks[2:]
+    assert "'c0002' is a duplicate" in str(counted_problems("".join(duplicated), 5))
+    swapped = [chunks[0], chunks[2], chunks[1], *chunks[3:]]
+    assert "'c0002' where 'c0001'" in str(counted_problems("".join(swapped), 5))
+    assert "only 3 of 5" in str(counted_problems("".join(chunks[:3]), 5))
+    assert "not a counted chunk" in str(counted_problems("c0000 xyz ", 5))
+    assert counted_problems("".join(chunks).rstrip(), 5) is not None
+
+
+def test_cli_fault_specs() -> None:
+    assert parse_fault("reset:0") == Reset(0)
+    assert parse_fault("reset:3") == Reset(3)
+    assert parse_fault("bad-json") == MalformedJson()
+    assert parse_fault("bad-sse:2") == BadSseData(2)
+    assert parse_fault("unterminated") == UnterminatedEvent()
+    assert parse_fault("unterminated:0") == UnterminatedEvent(0)
+    assert parse_fault("cut-utf8") == CutMidUtf8()
+    assert parse_fault("cut:2") == CutStream(2)
+    for bad in ("reset:x", "bad-json:1", "nope"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_fault(bad)
 
 
 # ---------------------------------------------------------------------------- capture replay

@@ -4,6 +4,7 @@ python -m tests.fake_upstream --port 0 --api-key K --script text:"hi"
 python -m tests.fake_upstream --script shell:"cat token.txt" --fault http:503
 python -m tests.fake_upstream --script parallel:"printf A > a.txt ;; cat token.txt"
 python -m tests.fake_upstream --script patch:"notes.txt:written by apply_patch"
+python -m tests.fake_upstream --script counted:1000 --fault reset:5
 """
 
 from __future__ import annotations
@@ -12,8 +13,26 @@ import argparse
 import signal
 import sys
 
-from .model import CutStream, Fault, Hang, HttpError, SlowFirstByte
-from .scripts import PatchFile, Script, ShellCommands, ShellRoundTrip, TextReply
+from .model import (
+    BadSseData,
+    CutMidUtf8,
+    CutStream,
+    Fault,
+    Hang,
+    HttpError,
+    MalformedJson,
+    Reset,
+    SlowFirstByte,
+    UnterminatedEvent,
+)
+from .scripts import (
+    CountedChunks,
+    PatchFile,
+    Script,
+    ShellCommands,
+    ShellRoundTrip,
+    TextReply,
+)
 from .server import FakeUpstream
 
 COMMAND_SEPARATOR = " ;; "
@@ -21,10 +40,14 @@ COMMAND_SEPARATOR = " ;; "
 
 def parse_script(spec: str) -> Script:
     """`text:WORDS`, `shell:COMMAND`, `patch:PATH:TEXT` (apply_patch adds PATH holding TEXT),
-    or `parallel:`/`steps:` with commands joined by " ;; " (all in one turn, or one per turn)."""
+    `counted:N` (N numbered chunks, one per SSE event; `counted-by-model:N` puts the model name
+    before each), or `parallel:`/`steps:` with commands
+    joined by " ;; " (all in one turn, or one per turn)."""
     kind, sep, value = spec.partition(":")
     if sep and kind == "text":
         return TextReply(value)
+    if sep and kind in ("counted", "counted-by-model") and value.isdigit() and int(value) > 0:
+        return CountedChunks(int(value), by_model=kind == "counted-by-model")
     if sep and kind == "shell":
         return ShellRoundTrip(value)
     path, has_text, text = value.partition(":")
@@ -34,15 +57,27 @@ def parse_script(spec: str) -> Script:
     if sep and kind in ("parallel", "steps") and commands:
         return ShellCommands(commands, parallel=kind == "parallel")
     raise argparse.ArgumentTypeError(
-        "script must be text:WORDS, shell:COMMAND, patch:PATH:TEXT, parallel:CMDS or "
-        f"steps:CMDS, not {spec!r}"
+        "script must be text:WORDS, shell:COMMAND, patch:PATH:TEXT, counted:N, parallel:CMDS "
+        f"or steps:CMDS, not {spec!r}"
     )
 
 
 def parse_fault(spec: str) -> Fault:
-    """`http:STATUS[:MESSAGE]`, `cut:N`, `hang:SECONDS` or `slow:SECONDS`."""
+    """`http:STATUS[:MESSAGE]`, `cut:N`, `hang:SECONDS`, `slow:SECONDS`, `reset:N` (a TCP RST
+    after N events; 0 = before the first byte), `bad-json`, `bad-sse:N` (a non-JSON data line
+    after N events), `unterminated[:INDEX]` (an event without its blank line; default the last)
+    or `cut-utf8` (close inside the first multi-byte character)."""
     kind, _, rest = spec.partition(":")
+    simple: dict[str, Fault] = {"bad-json": MalformedJson(), "cut-utf8": CutMidUtf8()}
+    if kind in simple and not rest:
+        return simple[kind]
     try:
+        if kind == "reset":
+            return Reset(int(rest or 0))
+        if kind == "bad-sse":
+            return BadSseData(int(rest or 1))
+        if kind == "unterminated":
+            return UnterminatedEvent(int(rest or -1))
         if kind == "http":
             status, _, message = rest.partition(":")
             return HttpError(int(status), message or "injected error")
@@ -66,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         type=parse_script,
         default=TextReply("hi"),
         help=(
-            "text:WORDS, shell:COMMAND, patch:PATH:TEXT, parallel:CMD ;; CMD or "
+            "text:WORDS, shell:COMMAND, patch:PATH:TEXT, counted:N, parallel:CMD ;; CMD or "
             "steps:CMD ;; CMD (default text:hi)"
         ),
     )
@@ -74,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         "--fault",
         type=parse_fault,
         default=None,
-        help="http:STATUS[:MESSAGE], cut:N, hang:SECONDS or slow:SECONDS",
+        help=(
+            "http:STATUS[:MESSAGE], cut:N, hang:SECONDS, slow:SECONDS, reset:N, bad-json, "
+            "bad-sse:N, unterminated[:INDEX] or cut-utf8"
+        ),
     )
     parser.add_argument(
         "--stream-delay", type=float, default=0.0, help="seconds between SSE events (default 0)"

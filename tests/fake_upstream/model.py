@@ -125,7 +125,68 @@ class SlowFirstByte:
     seconds: float
 
 
-Fault = HttpError | CutStream | Hang | SlowFirstByte
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Abort the connection with a TCP reset (RST, via SO_LINGER 0) instead of closing it.
+
+    `after_events=0` resets right after reading the request, before any byte of the answer.
+    With N > 0 the head and N SSE events are sent first (a non-streamed answer: the head, with
+    the full content-length, and the first half of the body). Bytes the peer had no room for
+    yet are lost, as with any reset; on loopback a few small events always arrive.
+    """
+
+    after_events: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedJson:
+    """Answer 200 with a JSON content type and a body that is not JSON: the real (non-streamed)
+    answer cut in the middle, its content-length matching, so the HTTP framing is sound and
+    only the JSON is broken. Streamed requests get the same whole, broken answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadSseData:
+    """A streamed answer with one extra event after `after_events` events whose data line is
+    not JSON (`data`); the stream then goes on to its normal end. The extra event copies the
+    `event:` line of the event it precedes (if any). Whole answers are not affected."""
+
+    after_events: int = 1
+    data: str = "{this is not json"
+
+
+@dataclass(frozen=True, slots=True)
+class UnterminatedEvent:
+    """A streamed answer in which one event (`index`, 0-based, negative from the end; by default
+    the last) lacks the blank line that ends it. The HTTP body still ends cleanly. The last
+    event unterminated is never dispatched by a strict SSE parser (like Chat's `data: [DONE]`
+    without its blank line); an inner one runs into the next event, which a parser then reads
+    as one event with two data lines. Whole answers are not affected."""
+
+    index: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class CutMidUtf8:
+    """Send the answer up to the first byte of its first multi-byte UTF-8 character, then close
+    the connection (FIN; no terminating chunk, or fewer bytes than the content-length).
+
+    The reply must contain a non-ASCII character (e.g. `TextReply("héllo")`); otherwise the
+    fake answers 500 saying so.
+    """
+
+
+Fault = (
+    HttpError
+    | CutStream
+    | Hang
+    | SlowFirstByte
+    | Reset
+    | MalformedJson
+    | BadSseData
+    | UnterminatedEvent
+    | CutMidUtf8
+)
 
 
 # ---------------------------------------------------------------------------- parsed turns
@@ -213,8 +274,17 @@ class Reply:
     kind: Literal["text", "json", "tool_call"] = "text"
     tool_calls: tuple[ToolCall, ...] = ()
     reasoning: str = ""
+    chunks: tuple[str, ...] = ()
+    """When set, the text deltas of a streamed answer, one per SSE event (else the text is split
+    into a few deltas). `text` may be left empty; when given it must equal their join."""
 
     def __post_init__(self) -> None:
+        if self.chunks:
+            joined = "".join(self.chunks)
+            if not self.text:
+                object.__setattr__(self, "text", joined)
+            elif self.text != joined:
+                raise ValueError("Reply: text must equal the join of chunks")
         calls = tuple(self.tool_calls)
         if self.tool_call is not None:
             if not calls:

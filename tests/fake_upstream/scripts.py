@@ -47,6 +47,75 @@ class TextReply:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedChunks:
+    """Answer exactly `count` numbered chunks, "c0000 c0001 … ", one text delta (one SSE event)
+    each, so a client can check that nothing was lost, duplicated or reordered
+    (`counted_problems`). Whole answers carry the same text in one piece.
+
+    `by_model=True` puts the requested model name and ":" before `prefix` ("m7:c0000 "), so
+    concurrent clients asking for different model names get different chunks and any
+    cross-talk between their streams shows.
+    """
+
+    count: int
+    prefix: str = "c"
+    by_model: bool = False
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError("CountedChunks needs at least one chunk")
+
+    @property
+    def chunks(self) -> tuple[str, ...]:
+        return counted_chunks(self.count, self.prefix)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+    def prefix_for(self, model: str) -> str:
+        return f"{model}:{self.prefix}" if self.by_model else self.prefix
+
+    def reply(self, turn: Turn) -> Reply:
+        return Reply(chunks=counted_chunks(self.count, self.prefix_for(turn.model)))
+
+
+def counted_chunks(count: int, prefix: str = "c") -> tuple[str, ...]:
+    """The chunks of `CountedChunks(count, prefix)`: `f"{prefix}{i:04d} "` (wider if needed)."""
+    width = max(4, len(str(count - 1)))
+    return tuple(f"{prefix}{i:0{width}d} " for i in range(count))
+
+
+def counted_problems(text: str, count: int, prefix: str = "c") -> str | None:
+    """None when `text` is exactly the `CountedChunks(count, prefix)` text; else what is wrong
+    first: a lost, duplicated or out-of-order chunk, something foreign, or a short/long text."""
+    expected = counted_chunks(count, prefix)
+    if text == "".join(expected):
+        return None
+    got = text.split(" ")
+    if got and got[-1] == "":
+        got.pop()
+    wanted = [chunk[:-1] for chunk in expected]
+    seen: set[str] = set()
+    index = {name: i for i, name in enumerate(wanted)}
+    for i, name in enumerate(got):
+        if i < len(wanted) and name == wanted[i]:
+            seen.add(name)
+            continue
+        if name not in index:
+            return f"chunk {i}: {name[:40]!r} is not a counted chunk (expected {wanted[i : i + 1]})"
+        if name in seen:
+            return f"chunk {i}: {name!r} is a duplicate"
+        if index[name] > i:
+            lost = wanted[i] if i < len(wanted) else "?"
+            return f"chunk {i}: {name!r} where {lost!r} was expected ({lost!r} lost or late)"
+        return f"chunk {i}: {name!r} is out of order"
+    if len(got) < len(wanted):
+        return f"only {len(got)} of {len(wanted)} chunks (lost from {wanted[len(got)]!r} on)"
+    return "the chunks are right but the spacing is not"
+
+
+@dataclass(frozen=True, slots=True)
 class ShellRoundTrip:
     """Ask for one shell command, then echo the tool output back as the final answer.
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import socket
+import struct
 import threading
 import time
 from types import TracebackType
@@ -14,27 +17,41 @@ import h11
 
 from . import wire_anthropic, wire_chat, wire_gemini, wire_responses
 from .model import (
+    BadSseData,
+    CutMidUtf8,
     CutStream,
     Fault,
     Hang,
     HttpError,
+    MalformedJson,
     Protocol,
     RecordedRequest,
     Reply,
+    Reset,
     SlowFirstByte,
     Turn,
+    UnterminatedEvent,
     estimate_usage,
 )
 from .parse import parse_turn
 from .routes import AUTH_MESSAGES, MODEL_LISTS, Route, authorized, route
 from .scripts import Script, TextReply, answer
-from .wire import Rendered, error_answer
+from .wire import JSON_TYPE, Rendered, error_answer
 
 READ_SIZE = 256 * 1024
 MAX_BODY = 64 * 1024 * 1024
 MAX_REQUESTS_PER_CONNECTION = 100_000
 MAX_READS_PER_REQUEST = MAX_BODY // 1024 + 16
 Headers = tuple[tuple[str, str], ...]
+# Faults that shape the answer as it is written (see `_send`).
+Shaping = CutStream | Reset | BadSseData | UnterminatedEvent | CutMidUtf8
+_OUTCOMES: dict[type, str] = {
+    CutStream: "fault:cut",
+    Reset: "fault:reset",
+    BadSseData: "fault:bad-sse-data",
+    UnterminatedEvent: "fault:unterminated-event",
+    CutMidUtf8: "fault:cut-utf8",
+}
 
 
 class FakeUpstream:
@@ -302,18 +319,33 @@ class FakeUpstream:
             record(protocol, data, "fault:hang", turn)
             await asyncio.sleep(fault.seconds)
             return False
+        if isinstance(fault, Reset) and fault.after_events <= 0:
+            record(protocol, data, "fault:reset", turn)
+            await _reset(writer)
+            return False
         if isinstance(fault, SlowFirstByte):
             await asyncio.sleep(fault.seconds)
         reply: Reply | None = None
         try:
+            if isinstance(fault, MalformedJson):
+                turn = dataclasses.replace(turn, stream=False)
             rendered, reply = self._answer(found, turn, data, query)
             outcome = reply.outcome if reply is not None else "count_tokens"
         except Exception as exc:  # a broken custom script: say so instead of dropping the line
             rendered = error_answer(protocol, 500, f"fake upstream script failed: {exc!r}")
             outcome = "error:500"
-        cut = fault if isinstance(fault, CutStream) else None
-        record(protocol, data, "fault:cut" if cut is not None else outcome, turn, reply)
-        return await self._send(conn, writer, rendered, cut)
+        shaping = fault if isinstance(fault, Shaping) else None
+        if isinstance(fault, MalformedJson):
+            if rendered.status == 200:
+                broken = rendered.body[: len(rendered.body) // 2]
+                rendered, outcome = Rendered(200, (JSON_TYPE,), body=broken), "fault:bad-json"
+        elif isinstance(fault, CutMidUtf8) and _first_multibyte(rendered) is None:
+            message = "fake upstream: CutMidUtf8 needs a non-ASCII character in the answer"
+            rendered, outcome, shaping = error_answer(protocol, 500, message), "error:500", None
+        elif shaping is not None and _applies(shaping, rendered):
+            outcome = _OUTCOMES[type(shaping)]
+        record(protocol, data, outcome, turn, reply)
+        return await self._send(conn, writer, rendered, shaping)
 
     def _model_listing(self, path: str, headers: Headers, query: str) -> Rendered:
         """GET /v1/models (Anthropic and OpenAI shapes are both "data" lists) or the Gemini
@@ -363,24 +395,28 @@ class FakeUpstream:
         conn: h11.Connection,
         writer: asyncio.StreamWriter,
         rendered: Rendered,
-        cut: CutStream | None,
+        fault: Shaping | None,
     ) -> bool:
-        """Write an answer; False when the connection must be dropped afterwards."""
+        """Write an answer, shaped by `fault`; False when the connection must be dropped."""
         headers = list(rendered.headers)
         if rendered.events is None:
-            headers.append((b"content-length", str(len(rendered.body)).encode()))
+            body = rendered.body
+            headers.append((b"content-length", str(len(body)).encode()))
             head = _out(conn, h11.Response(status_code=rendered.status, headers=headers))
-            if cut is not None:
-                writer.write(head + rendered.body[: len(rendered.body) // 2])
+            stop = _body_stop(fault, body)
+            if stop is not None:  # fewer bytes than the content-length, then a close or reset
+                writer.write(head + body[:stop])
                 await writer.drain()
+                if isinstance(fault, Reset):
+                    await _reset(writer)
                 return False
-            if rendered.body:
-                head += _out(conn, h11.Data(data=rendered.body))
+            if body:
+                head += _out(conn, h11.Data(data=body))
             writer.write(head + _out(conn, h11.EndOfMessage()))
             await writer.drain()
             return True
         writer.write(_out(conn, h11.Response(status_code=rendered.status, headers=headers)))
-        events = rendered.events if cut is None else rendered.events[: max(0, cut.after_events)]
+        events, partial = _shape_events(rendered.events, fault)
         parts: list[bytes] = []
         for event in events:
             parts.append(_out(conn, h11.Data(data=event)))
@@ -389,9 +425,13 @@ class FakeUpstream:
                 parts.clear()
                 await writer.drain()
                 await asyncio.sleep(self.stream_delay)
-        if cut is not None:
+        if partial:
+            parts.append(_out(conn, h11.Data(data=partial)))
+        if isinstance(fault, CutStream | Reset | CutMidUtf8):
             writer.write(b"".join(parts))
             await writer.drain()
+            if isinstance(fault, Reset):
+                await _reset(writer)
             return False
         parts.append(_out(conn, h11.EndOfMessage()))
         writer.write(b"".join(parts))
@@ -399,8 +439,74 @@ class FakeUpstream:
         return True
 
 
+def _applies(fault: Shaping, rendered: Rendered) -> bool:
+    """Whether a fault changes this answer (SSE faults leave whole answers alone)."""
+    return rendered.events is not None or not isinstance(fault, BadSseData | UnterminatedEvent)
+
+
+def _first_multibyte(rendered: Rendered) -> int | None:
+    """The offset of the first lead byte of a multi-byte UTF-8 character in the answer."""
+    data = rendered.body if rendered.events is None else b"".join(rendered.events)
+    for offset, byte in enumerate(data):
+        if byte >= 0xC0:
+            return offset
+    return None
+
+
+def _body_stop(fault: Shaping | None, body: bytes) -> int | None:
+    """Where a whole answer stops early, or None when it is sent whole."""
+    if isinstance(fault, CutStream | Reset):
+        return len(body) // 2
+    if isinstance(fault, CutMidUtf8):
+        lead = _first_multibyte(Rendered(200, (), body=body))
+        return None if lead is None else lead + 1
+    return None
+
+
+def _shape_events(
+    events: tuple[bytes, ...], fault: Shaping | None
+) -> tuple[tuple[bytes, ...], bytes]:
+    """The whole events to send and a partial one after them (b"" for none)."""
+    if isinstance(fault, CutStream | Reset):
+        return events[: max(0, fault.after_events)], b""
+    if isinstance(fault, BadSseData):
+        at = max(0, min(fault.after_events, len(events)))
+        model = events[at] if at < len(events) else (events[-1] if events else b"")
+        crlf = model.endswith(b"\r\n\r\n")
+        newline = b"\r\n" if crlf else b"\n"
+        named = model.split(newline, 1)[0] + newline if model.startswith(b"event:") else b""
+        bad = named + b"data: " + fault.data.encode() + newline + newline
+        return (*events[:at], bad, *events[at:]), b""
+    if isinstance(fault, UnterminatedEvent):
+        if not events or not -len(events) <= fault.index < len(events):
+            return events, b""
+        at = fault.index % len(events)
+        event = events[at]
+        cut = 2 if event.endswith(b"\r\n\r\n") else 1 if event.endswith(b"\n\n") else 0
+        return (*events[:at], event[: len(event) - cut], *events[at + 1 :]), b""
+    if isinstance(fault, CutMidUtf8):
+        for at, event in enumerate(events):
+            lead = next((i for i, byte in enumerate(event) if byte >= 0xC0), None)
+            if lead is not None:
+                return events[:at], event[: lead + 1]
+    return events, b""
+
+
 def _out(conn: h11.Connection, event: h11.Event) -> bytes:
     return conn.send(event) or b""
+
+
+async def _reset(writer: asyncio.StreamWriter) -> None:
+    """Send what is buffered, then abort with a TCP RST (SO_LINGER on, timeout 0)."""
+    for _ in range(1000):  # at most about a second for the peer to take the buffered bytes
+        if writer.transport.get_write_buffer_size() == 0:
+            break
+        await asyncio.sleep(0.001)
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def _close(writer: asyncio.StreamWriter, abort: bool) -> None:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Protocol
+from .model import Protocol, Reply
 
 JSON_TYPE = (b"content-type", b"application/json")
 SSE_TYPE = (b"content-type", b"text/event-stream; charset=utf-8")
@@ -64,6 +64,11 @@ def split_text(text: str, pieces: int = 3) -> list[str]:
     if start < len(text):
         out[-1] += text[start:]
     return out
+
+
+def text_pieces(reply: Reply) -> list[str]:
+    """The text deltas of a streamed answer: the reply's own chunks, else a few pieces."""
+    return list(reply.chunks) if reply.chunks else split_text(reply.text)
 
 
 _ANTHROPIC_TYPES = {

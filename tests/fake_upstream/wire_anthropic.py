@@ -6,7 +6,7 @@ from typing import Any
 
 from .model import Reply, Turn, Usage
 from .scripts import fresh_id
-from .wire import Rendered, json_answer, split_text, sse_answer, sse_event
+from .wire import Rendered, json_answer, split_text, sse_answer, sse_event, text_pieces
 
 
 def _usage(usage: Usage, output: int) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
     index = 0
     if reply.text:
         events.append(_start(index, {"type": "text", "text": ""}))
-        for piece in split_text(reply.text):
+        for piece in text_pieces(reply):
             events.append(_delta(index, {"type": "text_delta", "text": piece}))
         events.append(_stop(index))
         index += 1

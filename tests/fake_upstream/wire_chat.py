@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import Reply, Turn, Usage
 from .scripts import fresh_id
-from .wire import Rendered, json_answer, split_text, sse_answer, sse_data
+from .wire import Rendered, json_answer, split_text, sse_answer, sse_data, text_pieces
 
 DONE = b"data: [DONE]\n\n"
 
@@ -72,7 +72,7 @@ def render(turn: Turn, reply: Reply, usage: Usage, include_usage: bool) -> Rende
     events = [chunk({"role": "assistant", "content": ""})]
     for piece in split_text(reply.reasoning):  # DeepSeek / Qwen style thinking, before the text
         events.append(chunk({"reasoning_content": piece}))
-    for piece in split_text(reply.text):
+    for piece in text_pieces(reply):
         events.append(chunk({"content": piece}))
     for index, call in enumerate(calls):  # each call's fragments together, indices 0..n-1
         head = {

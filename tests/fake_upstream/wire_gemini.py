@@ -6,7 +6,16 @@ from typing import Any
 
 from .model import Reply, Turn, Usage, thought_signature
 from .scripts import fresh_id
-from .wire import JSON_TYPE, Rendered, dumps, json_answer, split_text, sse_answer, sse_data
+from .wire import (
+    JSON_TYPE,
+    Rendered,
+    dumps,
+    json_answer,
+    split_text,
+    sse_answer,
+    sse_data,
+    text_pieces,
+)
 
 
 def _usage(usage: Usage, thoughts: int) -> dict[str, Any]:
@@ -57,7 +66,7 @@ def render(
     """
     rid = fresh_id("resp_")
     thoughts = [{"text": piece, "thought": True} for piece in split_text(reply.reasoning)]
-    texts = [{"text": piece} for piece in split_text(reply.text)]
+    texts = [{"text": piece} for piece in text_pieces(reply)]
     calls: list[dict[str, Any]] = []
     for index, call in enumerate(reply.tool_calls):
         function: dict[str, Any] = {"name": call.name, "args": call.arguments}

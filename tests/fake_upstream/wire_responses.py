@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import Reply, ToolCall, Turn, Usage
 from .scripts import fresh_id
-from .wire import Rendered, json_answer, split_text, sse_answer, sse_event
+from .wire import Rendered, json_answer, split_text, sse_answer, sse_event, text_pieces
 
 
 def _usage(usage: Usage) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def render(turn: Turn, reply: Reply, usage: Usage) -> Rendered:
             "response.content_part.added",
             {**where, "part": {"type": "output_text", "text": "", "annotations": []}},
         )
-        for piece in split_text(text):
+        for piece in text_pieces(reply):
             emit("response.output_text.delta", {**where, "delta": piece, "logprobs": []})
         emit("response.output_text.done", {**where, "text": text, "logprobs": []})
         emit(
