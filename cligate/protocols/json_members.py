@@ -48,6 +48,8 @@ def parse_json_object(body: bytes) -> JsonBody:
             raise ValueError(f"body is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
         except json.JSONDecodeError:
             raise ValueError(str(fast_error)) from None
+        except RecursionError:
+            raise ValueError("body is nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("body is not a JSON object")
     return JsonBody(body, value)

@@ -34,7 +34,10 @@ def translate_request(
     """The body for the provider; ``StrictModeError`` when strict mode refuses a degradation."""
     decisions = Decisions(strict=strict)
     body = upstream.encode_request(request, model, profile, decisions)
-    return TranslatedRequest(orjson.dumps(body), decisions)
+    try:
+        return TranslatedRequest(orjson.dumps(body), decisions)
+    except TypeError as exc:  # e.g. a lone surrogate escape, valid JSON text but not UTF-8
+        raise ir.DecodeError(f"the request holds text that cannot be sent on: {exc}") from None
 
 
 def translate_error(

@@ -79,12 +79,26 @@ class ClientConnection:
             self._timer.touch()
             self._h11.receive_data(data)
 
+    async def _next_head(self) -> h11.Event:
+        """The next request's head, or the end of the connection. Waiting for its first byte
+        is idle time; from then on the whole head must arrive within header_timeout, and reads
+        no longer re-arm the timer, so trickled bytes cannot hold the connection open."""
+        begun = False
+        while True:
+            event = self._h11.next_event()
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]
+            if not begun and self._h11.trailing_data[0]:
+                begun = True
+                self._timer.set_timeout(self._limits.header_timeout)
+            self._h11.receive_data(await self._reader.read(_READ_SIZE))
+
     async def _serve_one(self) -> bool:
         """Serve one request; return whether the connection can take another."""
         limits = self._limits
         try:
             self._timer.set_timeout(limits.idle_timeout)
-            event = await self._next_event()
+            event = await self._next_head()
             if type(event) is h11.ConnectionClosed:
                 return False
             assert type(event) is h11.Request

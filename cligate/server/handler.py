@@ -147,23 +147,29 @@ class GatewayHandler:
                 f"serves {context.tool_protocol.display_name}; translation between the two is "
                 "not available in this version of cligate",
             )
+        wrong_method = _wrong_method(request.method, endpoint.operation)
+        if wrong_method is not None:
+            refusal = error_response(
+                protocol, 405, f"cligate: {request.method} {request.path} takes {wrong_method}"
+            )
+            refusal.headers.append((b"allow", wrong_method.encode()))
+            return refusal
         parsed: JsonBody | None = None
         requested_model = endpoint.path_model
-        reads_body_model = requested_model is None and endpoint.operation in (
-            Operation.GENERATE,
-            Operation.COUNT_TOKENS,
-        )
-        if reads_body_model:
+        # Every model call's body must be a JSON object, even Gemini's (its model is in the
+        # path): what is not goes back as a 400, never to the provider.
+        if endpoint.operation in (Operation.GENERATE, Operation.COUNT_TOKENS):
             try:
                 parsed = parse_json_object(request.body)
             except ValueError as exc:
                 return error_response(
                     protocol, 400, f"cligate: the request body is not valid JSON: {exc}"
                 )
-            model_value = parsed.value.get("model")
-            if model_value is not None and not isinstance(model_value, str):
-                return error_response(protocol, 400, "cligate: 'model' must be a string")
-            requested_model = model_value
+            if requested_model is None:
+                model_value = parsed.value.get("model")
+                if model_value is not None and not isinstance(model_value, str):
+                    return error_response(protocol, 400, "cligate: 'model' must be a string")
+                requested_model = model_value
         self._requests += 1
         bound = context.settings.providers[context.binding.provider or ""]
         if endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
@@ -537,6 +543,15 @@ class GatewayHandler:
 def _origin_of(base_url: str) -> Origin:
     """A provider's origin, parsed once rather than on every request."""
     return split_url(base_url)[0]
+
+
+def _wrong_method(method: str, operation: Operation) -> str | None:
+    """The method an endpoint takes when the request used another, else None."""
+    if operation in (Operation.GENERATE, Operation.COUNT_TOKENS) and method != "POST":
+        return "POST"
+    if operation is Operation.LIST_MODELS and method not in ("GET", "HEAD"):
+        return "GET"
+    return None
 
 
 def _wants_stream_usage(request: ir.Request) -> bool:

@@ -158,7 +158,7 @@ class AnthropicStreamDecoder:
     def _block_delta(
         self, index: object, delta: Mapping[str, Any], out: list[ir.StreamEvent]
     ) -> None:
-        if index in self._skipped:
+        if isinstance(index, int) and index in self._skipped:
             return
         kind = delta.get("type")
         if kind == "text_delta":

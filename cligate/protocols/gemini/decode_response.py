@@ -142,7 +142,7 @@ def _joined(before: Part, after: Part) -> Part:
 def stop_reason(finish: object, has_calls: bool) -> ir.StopReason:
     if finish == "MAX_TOKENS":
         return ir.StopReason.MAX_TOKENS
-    if finish in FILTERED:
+    if isinstance(finish, str) and finish in FILTERED:
         return ir.StopReason.CONTENT_FILTER
     return ir.StopReason.TOOL_USE if has_calls else ir.StopReason.END
 

@@ -141,7 +141,7 @@ class ResponsesStreamDecoder:
             self._thinking_delta(kind, payload, events)
         elif kind == "response.output_item.added":
             item = payload.get("item")
-            if isinstance(item, Mapping) and item.get("type") in _CALL_ITEMS:
+            if isinstance(item, Mapping) and _text(item.get("type")) in _CALL_ITEMS:
                 self._call(payload, item, events)
         elif kind in _CALL_DELTAS:
             call = self._find(payload)
@@ -216,7 +216,7 @@ class ResponsesStreamDecoder:
             events.append(ir.ToolCallDelta(call.index, arguments=rest, kind=call.kind))
 
     def _item_done(self, payload: Payload, item: Payload, events: list[ir.StreamEvent]) -> None:
-        kind = item.get("type")
+        kind = _text(item.get("type"))
         keys = _item_keys({"item_id": item.get("id"), "output_index": payload.get("output_index")})
         if kind in _CALL_ITEMS:
             call = self._find({**payload, "item_id": item.get("id")})
