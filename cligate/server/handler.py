@@ -265,8 +265,8 @@ class GatewayHandler:
                         pause = delay(self._context.retry, attempt, retry_after, random.random)
                         if not budget.allows(pause):
                             verdict = move_on(keys_left)
-                    if verdict is not Verdict.ANSWER and final:
-                        verdict = Verdict.ANSWER
+                    if final and verdict in (Verdict.NEXT_KEY, Verdict.NEXT_TARGET):
+                        verdict = Verdict.ANSWER  # nothing is left to move on to
                     if verdict is Verdict.ANSWER:
                         if response is None:
                             assert error is not None

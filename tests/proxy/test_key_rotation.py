@@ -109,3 +109,21 @@ def test_when_every_key_fails_the_answer_names_each_key_and_why(
     message = json.loads(again.text)["error"]["message"]
     assert "first: cooling down" in message and "second: cooling down" in message
     assert all(key.value not in again.text for key in KEYS)
+
+
+def test_the_only_key_is_retried_too(upstream: FakeUpstream) -> None:
+    provider = ProviderSettings(
+        "fake", WireProtocol.ANTHROPIC, upstream.base_url, auth=AuthStyle.X_API_KEY
+    )
+    context = RunContext(
+        "claude",
+        WireProtocol.ANTHROPIC,
+        Settings(providers={"fake": provider}),
+        ToolBinding(provider="fake"),
+        {"fake": KEYS[:1]},
+        retry=FAST,
+    )
+    upstream.set_fault(HttpError(502, "bad gateway"), times=1)
+    with ProxyThread(context) as url:
+        assert ask(url).status_code == 200
+    assert keys_seen(upstream) == ["first", "first"]
