@@ -267,10 +267,13 @@ class GatewayHandler:
                             verdict = move_on(keys_left)
                     if final and verdict in (Verdict.NEXT_KEY, Verdict.NEXT_TARGET):
                         verdict = Verdict.ANSWER  # nothing is left to move on to
+                    why = error.message if error is not None else f"answered {status}"
+                    if attempt > 1:
+                        why += f" ({attempt} attempts)"
                     if verdict is Verdict.ANSWER:
                         if response is None:
                             assert error is not None
-                            failures.append(self._failure(target, key, error.message))
+                            failures.append(self._failure(target, key, why))
                             return error_response(protocol, error.http_status, _failed(failures))
                         self._note_outcome(target, key, status, retry_after)
                         self._log(request, requested_model, target, response.status, started)
@@ -280,8 +283,6 @@ class GatewayHandler:
 
                             return await answer_translated(response, exchange)
                         return await self._answer(response, protocol, provider)
-                    why = error.message if error is not None else f"answered {status}"
-                    failures.append(self._failure(target, key, why))
                     logger.warning(
                         "%s %s -> %s (%s) failed: %s",
                         request.method,
@@ -295,6 +296,7 @@ class GatewayHandler:
                     if verdict is Verdict.RETRY:
                         await budget.wait(pause)
                         continue
+                    failures.append(self._failure(target, key, why))  # once per key
                     self._note_outcome(target, key, status, retry_after)
                     break
                 if verdict is Verdict.NEXT_TARGET:
@@ -569,7 +571,7 @@ def _is_background(model: str | None, background_model: str | None, hint: str | 
 def _failed(failures: list[str]) -> str:
     if len(failures) == 1:
         return f"cligate: {failures[0]}"
-    return f"cligate: all {len(failures)} targets failed: " + "; ".join(failures)
+    return f"cligate: all {len(failures)} keys and targets failed: " + "; ".join(failures)
 
 
 def _replace_path_model(path: str, endpoint: Endpoint, model: str) -> str:
