@@ -7,6 +7,8 @@ a budget in the middle of its range, so a round trip lands on the same effort.
 
 from __future__ import annotations
 
+from cligate.protocols import ir
+from cligate.protocols.capabilities import Decisions, Rule
 from cligate.protocols.ir import Effort
 
 # (effort, the largest budget that still counts as it, the budget an effort asks for)
@@ -52,3 +54,30 @@ def parse_effort(raw: object) -> Effort | None:
         return Effort(word)
     except ValueError:
         return None
+
+
+def requested_effort(config: ir.ThinkingConfig | None) -> Effort | None:
+    """How hard the client asked the model to think, as an effort word target protocols
+    take (None: not at all). Adaptive thinking asks for the middle: the model decides."""
+    if config is None:
+        return None
+    if config.enabled:
+        if config.effort is not None:
+            return config.effort
+        if config.budget_tokens is not None and not config.adaptive:
+            return effort_for_budget(config.budget_tokens)
+        return Effort.MEDIUM
+    return config.effort  # no thinking config, but an effort: how hard to work
+
+
+def record_without_thinking(
+    config: ir.ThinkingConfig, effort: Effort, decisions: Decisions
+) -> None:
+    """The target takes no reasoning setting. Adaptive thinking or a bare effort leave it to
+    the model, which a model that does not think honours as it is; a budget is lost."""
+    if config.adaptive or not config.enabled:
+        decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, f"effort {effort.value}")
+    else:
+        budget = config.budget_tokens
+        asked = f"a budget of {budget}" if budget else f"effort {effort.value}"
+        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, asked)

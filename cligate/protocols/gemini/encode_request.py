@@ -63,10 +63,10 @@ from cligate.protocols.capabilities import (
     Rule,
 )
 from cligate.protocols.gemini.schema import sanitize_parameters
+from cligate.protocols.system_prompt import without_billing_header
 from cligate.protocols.thinking import budget_for_effort
 from cligate.protocols.tool_ids import from_anthropic_id
 
-BILLING_HEADER_PREFIX = "x-anthropic-billing-header:"
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 UNANSWERED_RESULT = "(no result: the tool call was not answered)"
 OPENING_TURN = "Continue."
@@ -124,12 +124,7 @@ class _Encoder:
 
     def system(self, blocks: Iterable[ir.Text]) -> str:
         kept = []
-        for i, block in enumerate(blocks):
-            if block.text.startswith(BILLING_HEADER_PREFIX):
-                # It changes on every request: sent on, it would break the provider's
-                # prefix cache and mean nothing to the model.
-                self.decisions.degrade(Rule.BILLING_HEADER_DROPPED, f"system[{i}]")
-                continue
+        for block in without_billing_header(blocks, self.decisions):
             if block.cache:
                 self._drop_cache("a system block")
             if block.text:

@@ -19,10 +19,10 @@ from cligate.protocols.capabilities import (
     Decisions,
     Rule,
 )
-from cligate.protocols.thinking import effort_for_budget, openai_effort
+from cligate.protocols.system_prompt import without_billing_header
+from cligate.protocols.thinking import openai_effort, record_without_thinking, requested_effort
 from cligate.protocols.tool_ids import from_anthropic_id
 
-BILLING_HEADER_PREFIX = "x-anthropic-billing-header:"
 MAX_STOP_SEQUENCES = 4  # OpenAI's limit; more is a 400
 UNANSWERED_RESULT = "(no result: the tool call was not answered)"
 _SEPARATOR = "\n\n"
@@ -71,7 +71,7 @@ class _Encoder:
     # --- messages ------------------------------------------------------------------------
 
     def messages(self, request: ir.Request) -> list[Json]:
-        system = self._system_blocks(request.system)
+        system = without_billing_header(request.system, self.decisions)
         if system:
             self.out.append({"role": "system", "content": self._text_content(system)})
         for message in request.messages:
@@ -84,17 +84,6 @@ class _Encoder:
                 self._user(message.parts)
         self._close_calls()
         return self.out
-
-    def _system_blocks(self, blocks: Iterable[ir.Text]) -> list[ir.Text]:
-        kept = []
-        for i, block in enumerate(blocks):
-            if block.text.startswith(BILLING_HEADER_PREFIX):
-                # It changes on every request: sent on, it would break the provider's
-                # prefix cache and mean nothing to the model.
-                self.decisions.degrade(Rule.BILLING_HEADER_DROPPED, f"system[{i}]")
-            else:
-                kept.append(block)
-        return kept
 
     def _mid_system(self, parts: Iterable[ir.Part]) -> None:
         texts = [p for p in parts if isinstance(p, ir.Text)]
@@ -401,29 +390,13 @@ def _thinking(
     decisions: Decisions,
     body: Json,
 ) -> None:
-    if config is None:
-        return
-    if config.enabled:
-        if config.effort is not None:
-            effort = config.effort
-        elif config.budget_tokens is not None and not config.adaptive:
-            effort = effort_for_budget(config.budget_tokens)
-        else:
-            effort = ir.Effort.MEDIUM  # adaptive: the model decides; ask for the middle
-    elif config.effort is not None:
-        effort = config.effort  # no thinking config, but an effort: how hard to work
-    else:
+    effort = requested_effort(config)
+    if config is None or effort is None:
         return
     if profile.reasoning_effort:
         body["reasoning_effort"] = openai_effort(effort)
-    elif config.adaptive or not config.enabled:
-        # The client left how much to think to the model (adaptive, or only an effort): a
-        # model that does not think honours that as it is.
-        decisions.degrade(Rule.THINKING_LEFT_TO_MODEL, f"effort {effort.value}")
     else:
-        budget = config.budget_tokens
-        asked = f"a budget of {budget}" if budget else f"effort {effort.value}"
-        decisions.degrade(Rule.THINKING_NOT_SUPPORTED, asked)
+        record_without_thinking(config, effort, decisions)
 
 
 def _output_format(
