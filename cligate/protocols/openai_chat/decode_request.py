@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from cligate.protocols import ir
+from cligate.protocols.fields import optional_bool, optional_number, optional_string
 from cligate.protocols.thinking import parse_effort
 
 _KNOWN = frozenset(
@@ -72,14 +73,14 @@ def decode_request(body: Mapping[str, Any]) -> ir.Request:
         tools=tools,
         tool_choice=tool_choice,
         max_tokens=_max_tokens(body),
-        temperature=_number(body, "temperature"),
-        top_p=_number(body, "top_p"),
+        temperature=optional_number(body, "temperature"),
+        top_p=optional_number(body, "top_p"),
         top_k=_int(body, "top_k"),
         stop=_stop(body.get("stop")),
-        stream=_bool(body, "stream") or False,
+        stream=optional_bool(body, "stream") or False,
         thinking=_thinking(body.get("reasoning_effort")),
         output_format=_output_format(body.get("response_format")),
-        user=_string(body, "user"),
+        user=optional_string(body, "user"),
         extras=extras,
     )
 
@@ -361,7 +362,7 @@ def _tools(raw: object) -> tuple[tuple[ir.ToolDef, ...], list[Any]]:
 
 def _tool_choice(body: Mapping[str, Any], extras: dict[str, Any]) -> ir.ToolChoice | None:
     raw = body.get("tool_choice")
-    parallel = _bool(body, "parallel_tool_calls")
+    parallel = optional_bool(body, "parallel_tool_calls")
     mode, name = None, None
     if isinstance(raw, str):
         modes = {"auto": ir.ToolChoiceMode.AUTO, "none": ir.ToolChoiceMode.NONE}
@@ -387,39 +388,12 @@ def _tool_choice(body: Mapping[str, Any], extras: dict[str, Any]) -> ir.ToolChoi
 # --- options -------------------------------------------------------------------------------
 
 
-def _number(body: Mapping[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ir.DecodeError(f"{key}: must be a number")
-    return float(value)
-
-
 def _int(body: Mapping[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ir.DecodeError(f"{key}: must be an integer")
-    return value
-
-
-def _bool(body: Mapping[str, Any], key: str) -> bool | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise ir.DecodeError(f"{key}: must be true or false")
-    return value
-
-
-def _string(body: Mapping[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ir.DecodeError(f"{key}: must be a string")
     return value
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from cligate.protocols import ir
+from cligate.protocols.fields import optional_bool, optional_number, optional_string
 from cligate.protocols.thinking import parse_effort
 
 # An encrypted_content written by this codec: another vendor's reasoning, carried to the next
@@ -93,8 +94,8 @@ def decode_request(body: Mapping[str, Any]) -> ir.Request:
     tools, hosted = _tools(body.get("tools"))
     if hosted:
         extras["hosted_tools"] = hosted
-    user = _string(body, "user")
-    identifier = _string(body, "safety_identifier")
+    user = optional_string(body, "user")
+    identifier = optional_string(body, "safety_identifier")
     if user is None:
         user = identifier
     elif identifier is not None:
@@ -106,9 +107,9 @@ def decode_request(body: Mapping[str, Any]) -> ir.Request:
         tools=tools,
         tool_choice=_tool_choice(body, extras),
         max_tokens=_max_tokens(body),
-        temperature=_number(body, "temperature"),
-        top_p=_number(body, "top_p"),
-        stream=_bool(body, "stream") or False,
+        temperature=optional_number(body, "temperature"),
+        top_p=optional_number(body, "top_p"),
+        stream=optional_bool(body, "stream") or False,
         thinking=_reasoning(body.get("reasoning"), extras),
         output_format=_text(body.get("text"), extras),
         user=user,
@@ -446,7 +447,7 @@ def _description(tool: Mapping[str, Any], where: str) -> str:
 
 def _tool_choice(body: Mapping[str, Any], extras: dict[str, Any]) -> ir.ToolChoice | None:
     raw = body.get("tool_choice")
-    parallel = _bool(body, "parallel_tool_calls")
+    parallel = optional_bool(body, "parallel_tool_calls")
     mode, name = None, None
     if isinstance(raw, str):
         modes = {
@@ -531,33 +532,6 @@ def _required_str(raw: Mapping[str, Any], key: str, where: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value:
         raise ir.DecodeError(f"{where}: '{key}' is missing")
-    return value
-
-
-def _number(body: Mapping[str, Any], key: str) -> float | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ir.DecodeError(f"{key}: must be a number")
-    return float(value)
-
-
-def _bool(body: Mapping[str, Any], key: str) -> bool | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise ir.DecodeError(f"{key}: must be true or false")
-    return value
-
-
-def _string(body: Mapping[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ir.DecodeError(f"{key}: must be a string")
     return value
 
 
