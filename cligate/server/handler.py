@@ -249,8 +249,8 @@ class GatewayHandler:
                     status = response.status if response is not None else None
                     retry_after = (
                         retry_after_seconds(response.headers, time.time())
-                        if response is not None
-                        else None
+                        if response is not None and response.status >= 400
+                        else None  # only a refusal says when to come back
                     )
                     verdict = decide(
                         self._context.retry,
