@@ -100,9 +100,9 @@ class ExtraKey:
 class ResolvedKey:
     """A key ready to send, the proxy to send it through, and a label safe to log."""
 
-    value: str
-    proxy: str | None
-    label: str
+    value: str = field(repr=False)  # never in a repr: reprs end up in logs and test output
+    proxy: str | None = None
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,3 +273,10 @@ def test_bad_key_entries_name_the_key(tmp_path: Path, value: str, key: str) -> N
     path.write_text(f'[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n{value}\n')
     with pytest.raises(ConfigError, match=key):
         load_settings(path)
+
+
+def test_a_resolved_keys_repr_never_shows_the_key() -> None:
+    from cligate.config.settings import ResolvedKey
+
+    key = ResolvedKey("sk-very-secret-value-0123456789", None, "env:MY_KEY")
+    assert "sk-very-secret" not in repr(key) and "env:MY_KEY" in repr(key)
