@@ -56,6 +56,7 @@ _PRESET_KEYS = frozenset(
         "url_params",
         "docs",
         "notes",
+        "rate_limits",
     }
 )
 _ENDPOINT_KEYS = frozenset({"protocol", "base_url", "auth"})
@@ -137,6 +138,8 @@ class Preset:
     url_params: tuple[str, ...] = ()
     docs: str | None = None
     notes: str | None = None
+    # The provider limits each model separately: a 429 rests a key for that model only.
+    per_model_rate_limits: bool = False
 
     @property
     def protocols(self) -> tuple[WireProtocol, ...]:
@@ -197,6 +200,12 @@ class _Checker:
         if duplicates:
             raise self.fail(key, f"lists {', '.join(duplicates)} more than once")
         return names
+
+    def rate_limit_scope(self, table: Mapping[str, Any]) -> bool:
+        scope = self.optional_text(table, "rate_limits") or "key"
+        if scope not in ("key", "model"):
+            raise self.fail("rate_limits", "must be 'key' or 'model'")
+        return scope == "model"
 
     def auth(self, table: Mapping[str, Any], key: str, where: str = "") -> AuthStyle:
         raw = self.text(table, key, where)
@@ -348,6 +357,7 @@ def preset_from_table(preset_id: str, raw: Any, source: Path | None = None) -> P
         url_params=url_params,
         docs=docs,
         notes=check.optional_text(table, "notes"),
+        per_model_rate_limits=check.rate_limit_scope(table),
     )
 
 

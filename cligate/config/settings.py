@@ -17,6 +17,7 @@ The file is TOML a person can edit::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 from cligate.errors import ConfigError, MissingKeyError
 from cligate.protocols.kinds import WireProtocol
+from cligate.upstream.types import Timeouts
 
 if TYPE_CHECKING:  # read only for providers that have a capabilities table
     from cligate.protocols.capabilities import CapabilitySettings
@@ -129,6 +131,11 @@ class ProviderSettings:
     preset: str | None = None
     # What the user says the provider's models can take, over the preset's word.
     capabilities: CapabilitySettings | None = None
+    # Limits on each attempt at this provider; None: the defaults.
+    timeouts: Timeouts | None = None
+    # Whether a 429 rests a key for the model asked for only (the provider limits per model)
+    # or for all of its models; None: as the preset says (else all models).
+    per_model_rate_limits: bool | None = None
 
     def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
         """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
@@ -272,7 +279,41 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         models=_string_list(table, "models", where, source),
         preset=_optional_str(table, "preset", where, source),
         capabilities=capabilities,
+        timeouts=_parse_timeouts(table.get("timeouts"), f"{where}.timeouts", source),
+        per_model_rate_limits=_parse_rate_limit_scope(table, where, source),
     )
+
+
+_TIMEOUT_NAMES = ("connect", "first_byte", "idle", "total")
+
+
+def _parse_timeouts(raw: Any, where: str, source: Path | None) -> Timeouts | None:
+    """``[providers.X.timeouts]``: seconds per phase; 0 means no limit."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise _fail(source, where, f"must be a table of {', '.join(_TIMEOUT_NAMES)}")
+    unknown = sorted(set(raw) - set(_TIMEOUT_NAMES))
+    if unknown:
+        known = ", ".join(_TIMEOUT_NAMES)
+        raise _fail(source, f"{where}.{unknown[0]}", f"is not a timeout (known: {known})")
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise _fail(source, f"{where}.{name}", "must be a number of seconds (0: no limit)")
+        values[name] = float(value) if value > 0 else math.inf
+    return Timeouts(**values)
+
+
+def _parse_rate_limit_scope(
+    table: Mapping[str, Any], where: str, source: Path | None
+) -> bool | None:
+    scope = _optional_str(table, "rate_limits", where, source)
+    if scope is None:
+        return None
+    if scope not in ("key", "model"):
+        raise _fail(source, f"{where}.rate_limits", "must be 'key' or 'model'")
+    return scope == "model"
 
 
 def _parse_capabilities(raw: Any, where: str, source: Path | None) -> CapabilitySettings | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
-from cligate.errors import UpstreamError
+from cligate.errors import ConfigError, UpstreamError
 from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import error_body, stream_error_event
@@ -101,6 +102,13 @@ def error_response(protocol: WireProtocol, status: int, message: str) -> Outgoin
     if status < 500 or status == 501:
         headers.append(_NO_RETRY)
     return OutgoingResponse(status, headers, error_body(protocol, status, message))
+
+
+def rate_limited_response(protocol: WireProtocol, seconds: float, message: str) -> OutgoingResponse:
+    """Every key is resting after the provider's 429s: the client hears a 429 too, with the
+    time until a key is usable again, so it waits instead of failing."""
+    headers = [_JSON, (b"retry-after", str(max(1, math.ceil(seconds))).encode())]
+    return OutgoingResponse(429, headers, error_body(protocol, 429, message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +206,18 @@ class GatewayHandler:
                 missing = api_key.describe() if api_key else "api_keys"
                 failures.append(f"provider '{name}': its key ({missing}) is not set")
                 continue
-            keys = self._pool.keys_for(name, target.upstream_model)
+            # A rest for one model is kept under the id the provider was sent.
+            keys = self._pool.keys_for(name, target.upstream_model or requested_model)
             if keys:
                 usable.append((target, keys))
             else:
-                resting = "; ".join(self._pool.unavailable(name, target.upstream_model))
+                model_sent = target.upstream_model or requested_model
+                resting = "; ".join(self._pool.unavailable(name, model_sent))
                 failures.append(f"provider '{name}': no key can be used now ({resting})")
+        if not usable:
+            wait = self._all_resting(plan, requested_model)
+            if wait is not None:
+                return rate_limited_response(protocol, wait, _failed(failures))
         decoded: ir.Request | None = None
         budget = _WaitBudget(self._context.retry)
         for index, (target, keys) in enumerate(usable):
@@ -275,7 +289,7 @@ class GatewayHandler:
                             assert error is not None
                             failures.append(self._failure(target, key, why))
                             return error_response(protocol, error.http_status, _failed(failures))
-                        self._note_outcome(target, key, status, retry_after)
+                        self._note_outcome(target, requested_model, key, status, retry_after)
                         self._log(request, requested_model, target, response.status, started)
                         self._log_plan(plan, degradations)
                         if exchange is not None:
@@ -297,20 +311,40 @@ class GatewayHandler:
                         await budget.wait(pause)
                         continue
                     failures.append(self._failure(target, key, why))  # once per key
-                    self._note_outcome(target, key, status, retry_after)
+                    self._note_outcome(target, requested_model, key, status, retry_after)
                     break
                 if verdict is Verdict.NEXT_TARGET:
                     break
         return error_response(protocol, 502, _failed(failures))
 
+    def _all_resting(self, plan: RoutePlan, requested_model: str | None) -> float | None:
+        """Seconds until the first key of any target is usable again, when every target has
+        keys and all of them rest after 429s; None otherwise (refused or missing keys)."""
+        waits = []
+        for target in plan.targets:
+            name = target.provider.name
+            if not self._context.keys.get(name):
+                return None
+            wait = self._pool.ready_in(name, target.upstream_model or requested_model)
+            if wait is None:
+                return None
+            waits.append(wait)
+        return min(waits, default=None)
+
     def _note_outcome(
-        self, target: Target, key: ResolvedKey, status: int | None, retry_after: float | None
+        self,
+        target: Target,
+        requested_model: str | None,
+        key: ResolvedKey,
+        status: int | None,
+        retry_after: float | None,
     ) -> None:
         """Tell the key pool how a key fared: a 429 rests that key (only it), a 401/403 ends
         it for the run, a success clears its record."""
-        name, model = target.provider.name, target.upstream_model
+        name, model = target.provider.name, target.upstream_model or requested_model
         if status == 429:
-            self._pool.rate_limited(name, key, model, retry_after)
+            per_model = limits_each_model(target.provider)
+            self._pool.rate_limited(name, key, model, retry_after, per_model=per_model)
         elif status in (401, 403):
             self._pool.unauthorized(name, key, status)
         elif status is not None and status < 400:
@@ -443,6 +477,7 @@ class GatewayHandler:
             headers=headers,
             body=translated.body,
             proxy=key.proxy,
+            timeouts=provider.timeouts,
         )
         return upstream_request, exchange, degradations
 
@@ -494,6 +529,7 @@ class GatewayHandler:
             headers=upstream_headers(request.headers, provider, key.value),
             body=body,
             proxy=key.proxy,
+            timeouts=provider.timeouts,
         )
 
     async def _answer(
@@ -579,3 +615,18 @@ def _replace_path_model(path: str, endpoint: Endpoint, model: str) -> str:
     head, _, method = path.rpartition(":")
     prefix = head[: len(head) - len(endpoint.path_model)]
     return f"{prefix}{model}:{method}"
+
+
+def limits_each_model(provider: ProviderSettings) -> bool:
+    """Whether a 429 from ``provider`` concerns the model asked for only: the user's word,
+    else the preset's (read only when a 429 arrives), else no."""
+    if provider.per_model_rate_limits is not None:
+        return provider.per_model_rate_limits
+    if provider.preset is None:
+        return False
+    from cligate.config.presets import get_preset
+
+    try:
+        return get_preset(provider.preset).per_model_rate_limits
+    except ConfigError:
+        return False

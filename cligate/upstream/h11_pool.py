@@ -26,7 +26,7 @@ STALE_RETRY_WINDOW = 1.0
 
 
 class _Connection:
-    __slots__ = ("h11", "reader", "timer", "writer")
+    __slots__ = ("deadline", "h11", "overdue", "reader", "timer", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -34,6 +34,23 @@ class _Connection:
         self.h11 = h11.Connection(h11.CLIENT)
         # Aborts the connection when a response stalls; idle in the pool it never fires.
         self.timer = IdleTimer(asyncio.get_running_loop(), math.inf, writer.transport.abort)
+        # The provider's limit on a whole attempt, when it has one (most have none).
+        self.deadline: asyncio.TimerHandle | None = None
+        self.overdue = False
+
+    def limit_total(self, seconds: float) -> None:
+        if seconds != math.inf:
+            self.deadline = asyncio.get_running_loop().call_later(seconds, self._past_deadline)
+
+    def _past_deadline(self) -> None:
+        self.deadline = None
+        self.overdue = True
+        self.writer.transport.abort()
+
+    def unlimit_total(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
 
     def is_reusable(self) -> bool:
         return not self.reader.at_eof() and not self.writer.is_closing()
@@ -51,6 +68,7 @@ class _Connection:
 
     def close(self) -> None:
         self.timer.cancel()
+        self.unlimit_total()
         self.writer.close()
 
 
@@ -58,13 +76,20 @@ class H11Response:
     """A response whose body is read from the connection as the caller iterates."""
 
     def __init__(
-        self, pool: H11Pool, origin: Origin, connection: _Connection, response: h11.Response
+        self,
+        pool: H11Pool,
+        origin: Origin,
+        connection: _Connection,
+        response: h11.Response,
+        timeouts: Timeouts,
     ) -> None:
         self.status = response.status_code
         self.headers: list[tuple[bytes, bytes]] = list(response.headers)
         self._pool = pool
         self._origin = origin
+        self._timeouts = timeouts
         self._connection: _Connection | None = connection
+        connection.timer.set_timeout(timeouts.idle)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         connection = self._connection
@@ -82,8 +107,8 @@ class H11Response:
                         yield b"".join(pending)
                         pending.clear()
                     data = await connection.read()
-                    if not data and connection.timer.expired:
-                        raise self._pool.stalled(self._origin)
+                    if not data:
+                        self._raise_if_timed_out(connection)
                     connection.h11.receive_data(data)
                 elif type(event) is h11.Data:
                     pending.append(bytes(event.data))
@@ -101,14 +126,25 @@ class H11Response:
                 f"{self._origin.url} broke the HTTP response: {exc}"
             ) from exc
         except (ConnectionError, OSError) as exc:
-            if connection.timer.expired:
-                raise self._pool.stalled(self._origin) from exc
+            self._raise_if_timed_out(connection)
             raise UpstreamProtocolError(
                 f"connection to {self._origin.url} failed mid-response: {exc}"
             ) from exc
         finally:
             # An abandoned or failed body leaves the connection in an unknown state.
             await self.aclose()
+
+    def _raise_if_timed_out(self, connection: _Connection) -> None:
+        """A read ended because one of our timers aborted the connection: say which."""
+        url = self._origin.url
+        if connection.overdue:
+            raise UpstreamTimeoutError(
+                f"{url} did not finish its answer within {self._timeouts.total:g} s (total limit)"
+            )
+        if connection.timer.expired:
+            raise UpstreamTimeoutError(
+                f"no data from {url} for {self._timeouts.idle:g} s (idle limit)"
+            )
 
     def _release(self) -> None:
         connection, self._connection = self._connection, None
@@ -132,11 +168,12 @@ class H11Pool:
 
     async def send(self, request: UpstreamRequest) -> H11Response:
         origin = request.origin
+        timeouts = request.timeouts or self.timeouts
         connection = self._take_idle(origin)
         if connection is not None:
             sent_at = asyncio.get_running_loop().time()
             try:
-                return await self._exchange(origin, connection, request)
+                return await self._exchange(origin, connection, request, timeouts)
             except _StaleConnection:
                 connection.close()
                 # The provider closed an idle keep-alive connection as we reused it: an
@@ -148,20 +185,18 @@ class H11Pool:
                     raise UpstreamProtocolError(
                         f"{origin.url} closed the connection after {waited:.1f} s without answering"
                     ) from None
-        connection = await self._connect(origin)
+        connection = await self._connect(origin, timeouts.connect)
         try:
-            return await self._exchange(origin, connection, request)
+            return await self._exchange(origin, connection, request, timeouts)
         except _StaleConnection as exc:
             connection.close()
             raise UpstreamProtocolError(
                 f"{origin.url} closed the connection without answering"
             ) from exc
 
-    def stalled(self, origin: Origin) -> UpstreamTimeoutError:
-        return UpstreamTimeoutError(f"no data from {origin.url} for {self.timeouts.read:g} s")
-
     def release(self, origin: Origin, connection: _Connection) -> None:
         connection.timer.set_timeout(math.inf)
+        connection.unlimit_total()
         state = connection.h11
         if state.our_state is h11.DONE and state.their_state is h11.DONE:
             state.start_next_cycle()
@@ -186,14 +221,14 @@ class H11Pool:
             connection.close()
         return None
 
-    async def _connect(self, origin: Origin) -> _Connection:
+    async def _connect(self, origin: Origin, connect_timeout: float) -> _Connection:
         ssl_context = None
         if origin.scheme == "https":
             if self._ssl is None:
                 self._ssl = default_ssl_context()
             ssl_context = self._ssl
         try:
-            async with asyncio.timeout(self.timeouts.connect):
+            async with asyncio.timeout(connect_timeout):
                 reader, writer = await asyncio.open_connection(
                     origin.host,
                     origin.port,
@@ -203,7 +238,7 @@ class H11Pool:
                 )
         except TimeoutError:
             raise UpstreamUnreachableError(
-                f"could not connect to {origin.url} within {self.timeouts.connect:g} s"
+                f"could not connect to {origin.url} within {connect_timeout:g} s"
             ) from None
         except ssl.SSLError as exc:
             raise UpstreamUnreachableError(f"TLS with {origin.url} failed: {exc}") from exc
@@ -213,7 +248,11 @@ class H11Pool:
         return _Connection(reader, writer)
 
     async def _exchange(
-        self, origin: Origin, connection: _Connection, request: UpstreamRequest
+        self,
+        origin: Origin,
+        connection: _Connection,
+        request: UpstreamRequest,
+        timeouts: Timeouts,
     ) -> H11Response:
         state = connection.h11
         headers = [
@@ -233,47 +272,50 @@ class H11Pool:
         assert end is not None
         wire += end
         received_any = False
-        connection.timer.set_timeout(self.timeouts.read)
+        connection.timer.set_timeout(timeouts.first_byte)
+        connection.limit_total(timeouts.total)
         try:
             connection.writer.write(wire)
-            await connection.drain(self.timeouts.write)
+            await connection.drain(timeouts.write)
             while True:
                 event = state.next_event()
                 if event is h11.NEED_DATA:
                     data = await connection.read()
                     if data:
                         received_any = True
-                    elif connection.timer.expired:
-                        raise self._no_headers(origin)
+                    elif connection.timer.expired or connection.overdue:
+                        connection.close()
+                        raise self._no_headers(origin, timeouts)
                     elif not received_any:
                         raise _StaleConnection
                     state.receive_data(data)
                     continue
                 if type(event) is h11.Response:
-                    return H11Response(self, origin, connection, event)
+                    return H11Response(self, origin, connection, event, timeouts)
                 if type(event) is h11.InformationalResponse:
                     continue
                 raise UpstreamProtocolError(f"{origin.url} closed the connection early")
         except TimeoutError:
             connection.close()
             raise UpstreamTimeoutError(
-                f"{origin.url} did not take the request within {self.timeouts.write:g} s"
+                f"{origin.url} did not take the request within {timeouts.write:g} s"
             ) from None
         except h11.RemoteProtocolError as exc:
             connection.close()
             raise UpstreamProtocolError(f"{origin.url} sent a malformed response: {exc}") from exc
         except (ConnectionError, OSError) as exc:
-            if connection.timer.expired:
-                raise self._no_headers(origin) from exc
+            if connection.timer.expired or connection.overdue:
+                connection.close()
+                raise self._no_headers(origin, timeouts) from exc
             if not received_any:
                 raise _StaleConnection from exc
             connection.close()
             raise UpstreamProtocolError(f"connection to {origin.url} failed: {exc}") from exc
 
-    def _no_headers(self, origin: Origin) -> UpstreamTimeoutError:
-        return UpstreamTimeoutError(
-            f"{origin.url} sent no response headers within {self.timeouts.read:g} s"
-        )
+    @staticmethod
+    def _no_headers(origin: Origin, timeouts: Timeouts) -> UpstreamTimeoutError:
+        limit = min(timeouts.first_byte, timeouts.total)
+        return UpstreamTimeoutError(f"{origin.url} sent no response headers within {limit:g} s")
 
 
 class _StaleConnection(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,6 +39,7 @@ class UpstreamRequest:
     headers: Headers  # without Host and Content-Length: the client adds those
     body: bytes
     proxy: str | None = None  # an HTTP(S) proxy chosen by the config for this provider or key
+    timeouts: Timeouts | None = None  # the provider's own; None: the client's defaults
 
     @property
     def url(self) -> str:
@@ -59,10 +61,17 @@ def split_url(url: str) -> tuple[Origin, str]:
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
+    """Limits on one attempt at a provider, in seconds; ``math.inf`` means none."""
+
     connect: float = 10.0
-    # Longest silence allowed between two reads of a response. Reasoning models can think for
-    # minutes before the first byte, so this is generous.
-    read: float = 600.0
+    # From the request sent to the response headers. Reasoning models can think for minutes
+    # before answering, so this is generous.
+    first_byte: float = 600.0
+    # Longest silence between two pieces of the body. A Chat provider streaming a reasoning
+    # model sends nothing while it thinks, after the headers: generous too.
+    idle: float = 600.0
+    # The whole attempt, headers and body; none by default (a long generation is legitimate).
+    total: float = math.inf
     write: float = 60.0
 
 

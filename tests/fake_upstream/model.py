@@ -126,6 +126,15 @@ class SlowFirstByte:
 
 
 @dataclass(frozen=True, slots=True)
+class StallStream:
+    """A streamed answer that goes silent for `seconds` after `after_events` events, then
+    goes on to its normal end. Whole answers are not affected."""
+
+    after_events: int = 1
+    seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Reset:
     """Abort the connection with a TCP reset (RST, via SO_LINGER 0) instead of closing it.
 
@@ -181,6 +190,7 @@ Fault = (
     | CutStream
     | Hang
     | SlowFirstByte
+    | StallStream
     | Reset
     | MalformedJson
     | BadSseData

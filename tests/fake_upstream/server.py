@@ -29,6 +29,7 @@ from .model import (
     Reply,
     Reset,
     SlowFirstByte,
+    StallStream,
     Turn,
     UnterminatedEvent,
     estimate_usage,
@@ -44,8 +45,9 @@ MAX_REQUESTS_PER_CONNECTION = 100_000
 MAX_READS_PER_REQUEST = MAX_BODY // 1024 + 16
 Headers = tuple[tuple[str, str], ...]
 # Faults that shape the answer as it is written (see `_send`).
-Shaping = CutStream | Reset | BadSseData | UnterminatedEvent | CutMidUtf8
+Shaping = CutStream | Reset | BadSseData | UnterminatedEvent | CutMidUtf8 | StallStream
 _OUTCOMES: dict[type, str] = {
+    StallStream: "fault:stall",
     CutStream: "fault:cut",
     Reset: "fault:reset",
     BadSseData: "fault:bad-sse-data",
@@ -418,8 +420,13 @@ class FakeUpstream:
         writer.write(_out(conn, h11.Response(status_code=rendered.status, headers=headers)))
         events, partial = _shape_events(rendered.events, fault)
         parts: list[bytes] = []
-        for event in events:
+        for number, event in enumerate(events, 1):
             parts.append(_out(conn, h11.Data(data=event)))
+            if isinstance(fault, StallStream) and number == fault.after_events:
+                writer.write(b"".join(parts))
+                parts.clear()
+                await writer.drain()
+                await asyncio.sleep(fault.seconds)
             if self.stream_delay > 0:
                 writer.write(b"".join(parts))
                 parts.clear()
@@ -441,7 +448,9 @@ class FakeUpstream:
 
 def _applies(fault: Shaping, rendered: Rendered) -> bool:
     """Whether a fault changes this answer (SSE faults leave whole answers alone)."""
-    return rendered.events is not None or not isinstance(fault, BadSseData | UnterminatedEvent)
+    return rendered.events is not None or not isinstance(
+        fault, BadSseData | UnterminatedEvent | StallStream
+    )
 
 
 def _first_multibyte(rendered: Rendered) -> int | None:

@@ -172,7 +172,10 @@ def test_an_unreachable_provider_is_502_naming_cligate_and_the_provider() -> Non
 def test_a_provider_that_hangs_is_504(upstream: FakeUpstream, upstream_client: str) -> None:
     upstream.set_fault(Hang(5))
     thread, url = start_proxy(
-        upstream, WireProtocol.ANTHROPIC, upstream_client, timeouts=Timeouts(read=0.5)
+        upstream,
+        WireProtocol.ANTHROPIC,
+        upstream_client,
+        timeouts=Timeouts(first_byte=0.5, idle=0.5),
     )
     try:
         response = post(url, **{"x-api-key": SECRET})

@@ -104,8 +104,11 @@ def test_when_every_key_fails_the_answer_names_each_key_and_why(
     assert response.status_code == 429 and "quota" in response.text
     assert keys_seen(upstream) == ["first", "second"]
     # Both keys now rest: the next request says so, naming the keys and never their values.
+    # It is a 429 of cligate's own with the time until the first key is back, so the client
+    # waits (Claude Code and the SDKs honour Retry-After) instead of failing.
     again = ask(proxy_url)
-    assert again.status_code == 502
+    assert again.status_code == 429 and 55 <= int(again.headers["retry-after"]) <= 60
+    assert "x-should-retry" not in again.headers
     message = json.loads(again.text)["error"]["message"]
     assert "first: cooling down" in message and "second: cooling down" in message
     assert all(key.value not in again.text for key in KEYS)
@@ -127,3 +130,50 @@ def test_the_only_key_is_retried_too(upstream: FakeUpstream) -> None:
     with ProxyThread(context) as url:
         assert ask(url).status_code == 200
     assert keys_seen(upstream) == ["first", "first"]
+
+
+def ask_for(url: str, model: str) -> httpx.Response:
+    body = {"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    return httpx.post(f"{url}/v1/messages", json=body, headers={"x-api-key": SECRET}, timeout=15)
+
+
+@pytest.mark.parametrize(
+    ("scope", "preset", "other_model_answered"),
+    [
+        (True, None, True),  # rate_limits = "model" in the provider's entry
+        (False, None, False),  # rate_limits = "key"
+        (None, "anthropic", True),  # unset: the preset limits per model
+        (None, "deepseek", False),  # unset: the preset limits per key
+        (None, None, False),  # unset, no preset: the whole key rests
+    ],
+)
+def test_a_429_rests_the_key_for_one_model_only_where_the_provider_limits_per_model(
+    upstream: FakeUpstream, scope: bool | None, preset: str | None, other_model_answered: bool
+) -> None:
+    provider = ProviderSettings(
+        "fake",
+        WireProtocol.ANTHROPIC,
+        upstream.base_url,
+        auth=AuthStyle.X_API_KEY,
+        per_model_rate_limits=scope,
+        preset=preset,
+    )
+    context = RunContext(
+        "claude",
+        WireProtocol.ANTHROPIC,
+        Settings(providers={"fake": provider}),
+        ToolBinding(provider="fake"),
+        {"fake": KEYS[:1]},
+        retry=FAST,
+    )
+    upstream.set_fault(HttpError(429, "slow down", retry_after=60), times=1)
+    with ProxyThread(context) as url:
+        assert ask_for(url, "model-a").status_code == 429  # the only key, answered as is
+        again = ask_for(url, "model-a")
+        other = ask_for(url, "model-b")
+    # Not sent at all: a 429 of cligate's own, saying when the key is back.
+    assert again.status_code == 429 and "cooling down" in again.text
+    assert 55 <= int(again.headers["retry-after"]) <= 60
+    assert (other.status_code == 200) is other_model_answered
+    sent = [r.json["model"] for r in upstream.requests]
+    assert sent == (["model-a", "model-b"] if other_model_answered else ["model-a"])

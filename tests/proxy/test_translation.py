@@ -231,7 +231,7 @@ def test_malformed_json_is_a_400_in_anthropic_shape(claude_on_chat: str) -> None
 
 def test_a_provider_that_never_answers_times_out_as_504(upstream: FakeUpstream) -> None:
     upstream.set_fault(Hang(10))
-    timeouts = Timeouts(connect=2, read=0.5, write=2)
+    timeouts = Timeouts(connect=2, first_byte=0.5, idle=0.5, write=2)
     thread, url = start_proxy(upstream, A, timeouts=timeouts, provider_protocol=CHAT)
     try:
         with pytest.raises(anthropic.APIStatusError) as caught:

@@ -311,3 +311,11 @@ def test_a_document_must_hold_only_presets() -> None:
         presets_from_document({"providers": {}})
     with pytest.raises(ConfigError, match="presets"):
         presets_from_document({"presets": ["example"]})
+
+
+def test_providers_known_to_limit_each_model_separately_say_so() -> None:
+    from cligate.config.presets import load_presets
+
+    per_model = {pid for pid, preset in load_presets().items() if preset.per_model_rate_limits}
+    assert {"anthropic", "openai", "gemini", "groq"} <= per_model
+    assert "deepseek" not in per_model and "ollama" not in per_model

@@ -280,3 +280,39 @@ def test_a_resolved_keys_repr_never_shows_the_key() -> None:
 
     key = ResolvedKey("sk-very-secret-value-0123456789", None, "env:MY_KEY")
     assert "sk-very-secret" not in repr(key) and "env:MY_KEY" in repr(key)
+
+
+def test_timeouts_and_rate_limit_scope_load(tmp_path: Path) -> None:
+    import math
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\nrate_limits = "model"\n'
+        "[providers.p.timeouts]\nconnect = 3\nfirst_byte = 90.5\nidle = 0\ntotal = 900\n"
+        '[providers.q]\nprotocol = "anthropic"\nbase_url = "https://y"\n'
+    )
+    settings = load_settings(path)
+    p, q = settings.providers["p"], settings.providers["q"]
+    assert p.timeouts is not None
+    assert (p.timeouts.connect, p.timeouts.first_byte, p.timeouts.total) == (3, 90.5, 900)
+    assert p.timeouts.idle == math.inf  # 0 means no limit
+    assert p.per_model_rate_limits is True
+    assert q.timeouts is None and q.per_model_rate_limits is None  # the defaults, the preset's
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("timeouts = 30", "providers.p.timeouts"),
+        ("timeouts = { read = 30 }", r"providers.p.timeouts.read"),
+        ("timeouts = { idle = -1 }", r"providers.p.timeouts.idle"),
+        ("timeouts = { total = true }", r"providers.p.timeouts.total"),
+        ('timeouts = { connect = "10s" }', r"providers.p.timeouts.connect"),
+        ('rate_limits = "request"', "providers.p.rate_limits"),
+    ],
+)
+def test_bad_timeouts_and_rate_limits_name_the_key(tmp_path: Path, value: str, key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n{value}\n')
+    with pytest.raises(ConfigError, match=key):
+        load_settings(path)
