@@ -201,15 +201,44 @@ class ClientConnection:
     async def _write_stream(
         self, status: int, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]
     ) -> None:
+        # A stream may wait minutes for its next chunk (a provider thinking in silence): a
+        # client gone meanwhile must end it now, not at the next write, so the provider's
+        # request is cancelled. One watcher per stream (not per chunk) keeps this cheap.
+        streaming = asyncio.current_task()
+        assert streaming is not None
+        watcher = asyncio.create_task(self._watch_for_client_leaving(streaming))
         try:
-            await self._send(h11.Response(status_code=status, headers=headers))
-            async for chunk in chunks:
-                if chunk:
-                    # Each chunk goes out as soon as it arrives: SSE is never buffered.
-                    await self._send(h11.Data(data=chunk))
-        finally:
-            await _close_iterator(chunks)
-        await self._send(h11.EndOfMessage())
+            try:
+                await self._send(h11.Response(status_code=status, headers=headers))
+                async for chunk in chunks:
+                    if chunk:
+                        # Each chunk goes out as soon as it arrives: SSE is never buffered.
+                        await self._send(h11.Data(data=chunk))
+            finally:
+                watcher.cancel()
+                await _close_iterator(chunks)
+                # The next request reads from the same stream: the watcher must be gone.
+                await asyncio.wait({watcher})
+            await self._send(h11.EndOfMessage())
+        except asyncio.CancelledError:
+            if not (watcher.done() and not watcher.cancelled() and watcher.result()):
+                raise  # cancelled from outside (shutdown): not ours to swallow
+            streaming.uncancel()
+            raise ConnectionResetError("the client closed the connection mid-stream") from None
+
+    async def _watch_for_client_leaving(self, streaming: asyncio.Task[None]) -> bool:
+        """Read from the client while its answer streams; at end of file cancel ``streaming``
+        and return True. Bytes that arrive (a pipelined next request) go to h11 for the next
+        cycle, up to one request head's worth; past that, reading stops (no growth)."""
+        kept = 0
+        while kept <= self._limits.max_header_bytes:
+            data = await self._reader.read(_READ_SIZE)
+            if not data:
+                streaming.cancel()
+                return True
+            kept += len(data)
+            self._h11.receive_data(data)
+        return False
 
     async def _send(self, event: h11.Event) -> None:
         data = self._h11.send(event)

@@ -428,15 +428,7 @@ def open_descriptors() -> int:
         pytest.param(None, False, id="pass-through"),
         pytest.param(CHAT, False, id="translated"),
         pytest.param(CHAT, True, id="translated-silent-provider"),
-        pytest.param(
-            None,
-            True,
-            id="pass-through-silent-provider",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the client's going is noticed only when the next chunk is written",
-            ),
-        ),
+        pytest.param(None, True, id="pass-through-silent-provider"),
     ],
 )
 def test_a_client_gone_mid_stream_closes_the_providers_connection(
