@@ -213,6 +213,8 @@ class ErrorInfo:
     status: int
     message: str
     kind: str | None = None  # the provider's error type or code, when it names one
+    # Not an error the provider sent: its answer could not be read (broken JSON, cut short).
+    unreadable: bool = False
 
 
 # --- stream events -----------------------------------------------------------------------

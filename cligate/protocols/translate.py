@@ -147,7 +147,10 @@ class StreamTranslator:
         if not isinstance(event, ir.StreamFailed):
             return event
         error = event.error
-        message = "cligate: " + provider_error_message(error, self._provider)
+        if error.unreadable:
+            message = f"cligate: the stream from provider '{self._provider}' broke: {error.message}"
+        else:
+            message = "cligate: " + provider_error_message(error, self._provider)
         return ir.StreamFailed(ir.ErrorInfo(error.status, message, error.kind))
 
 

@@ -71,9 +71,11 @@ def test_a_provider_that_never_starts_answering_is_504_naming_the_limit(
     upstream: FakeUpstream, upstream_client: str
 ) -> None:
     upstream.set_fault(Hang(5))
-    with proxy_with(upstream, Timeouts(first_byte=0.3), upstream_client) as url:
-        with pytest.raises(anthropic.APIStatusError) as caught:
-            sdk(url).messages.create(**MESSAGE)  # type: ignore[call-overload]
+    with (
+        proxy_with(upstream, Timeouts(first_byte=0.3), upstream_client) as url,
+        pytest.raises(anthropic.APIStatusError) as caught,
+    ):
+        sdk(url).messages.create(**MESSAGE)  # type: ignore[call-overload]
     assert caught.value.status_code == 504
     assert "within 0.3 s" in caught.value.message
     assert "provider 'slow'" in caught.value.message and "key only" in caught.value.message
@@ -124,9 +126,11 @@ def test_without_a_total_limit_a_slow_stream_completes(
     upstream: FakeUpstream, upstream_client: str
 ) -> None:
     upstream.stream_delay = 0.05
-    with proxy_with(upstream, Timeouts(total=math.inf, idle=2), upstream_client) as url:
-        with sdk(url).messages.stream(**MESSAGE) as stream:  # type: ignore[arg-type]
-            text = stream.get_final_text()
+    with (
+        proxy_with(upstream, Timeouts(total=math.inf, idle=2), upstream_client) as url,
+        sdk(url).messages.stream(**MESSAGE) as stream,  # type: ignore[arg-type]
+    ):
+        text = stream.get_final_text()
     assert text == "one two three four five"
 
 

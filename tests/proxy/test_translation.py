@@ -16,6 +16,7 @@ from cligate.protocols.capabilities import CapabilitySettings
 from cligate.protocols.kinds import WireProtocol
 from cligate.upstream.types import Timeouts
 from tests.fake_upstream import (
+    BadSseData,
     CutStream,
     FakeUpstream,
     Hang,
@@ -420,3 +421,31 @@ def test_message_start_estimates_input_tokens_until_the_provider_counts_them(
     (recorded,) = upstream.requests
     assert final == len(recorded.body) // 4  # what the fake provider counted
     assert 0 < estimated != final and abs(estimated - final) < final  # near, not zero
+
+
+@pytest.mark.parametrize(
+    "provider_protocol",
+    [CHAT, WireProtocol.OPENAI_RESPONSES, WireProtocol.GEMINI],
+    ids=["chat", "responses", "gemini"],
+)
+def test_a_stream_cligate_cannot_read_is_said_to_be_broken_not_a_provider_status(
+    upstream: FakeUpstream, provider_protocol: WireProtocol
+) -> None:
+    """Broken JSON inside a provider's stream is not an error the provider sent: the client
+    must not read "provider answered 502", which would send the user looking for an outage."""
+    upstream.set_fault(BadSseData(after_events=1))
+    thread, url = start_proxy(upstream, A, provider_protocol=provider_protocol)
+    try:
+        with (
+            pytest.raises(anthropic.APIStatusError) as caught,
+            claude_client(url).messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+            ) as stream,
+        ):
+            for _ in stream:
+                pass
+    finally:
+        thread.stop()
+    message = str(caught.value)
+    assert "the stream from provider 'fake' broke: malformed JSON in the stream" in message
+    assert "answered 502" not in message

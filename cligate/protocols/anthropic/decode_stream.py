@@ -54,7 +54,7 @@ class AnthropicStreamDecoder:
             events.append(self._finished())
         else:
             message = "the provider's stream ended before the answer was complete"
-            events.append(ir.StreamFailed(ir.ErrorInfo(502, message, "api_error")))
+            events.append(ir.StreamFailed(ir.ErrorInfo(502, message, unreadable=True)))
         return events
 
     def _events(self, raw: list[SseEvent]) -> list[ir.StreamEvent]:
@@ -69,8 +69,8 @@ class AnthropicStreamDecoder:
             if not isinstance(data, Mapping):
                 self._done = True
                 snippet = item.data[:200]
-                message = f"cligate: the provider sent a malformed stream event: {snippet!r}"
-                events.append(ir.StreamFailed(ir.ErrorInfo(502, message, "api_error")))
+                message = f"malformed stream event: {snippet!r}"
+                events.append(ir.StreamFailed(ir.ErrorInfo(502, message, unreadable=True)))
                 break
             self._event(data.get("type") or item.event, data, events)
         return events

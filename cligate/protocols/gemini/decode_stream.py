@@ -81,7 +81,7 @@ class GeminiStreamDecoder:
         self._ended = True
         if self._finish is None and not self._blocked:
             message = "the provider's stream ended before the answer was complete"
-            events.append(ir.StreamFailed(ir.ErrorInfo(BAD_GATEWAY, message)))
+            events.append(ir.StreamFailed(ir.ErrorInfo(BAD_GATEWAY, message, unreadable=True)))
             return events
         if not self._content:
             note = failure_note(self._finish, self._finish_message)
@@ -102,7 +102,7 @@ class GeminiStreamDecoder:
         payload = _parse(data)
         if payload is None:
             shown = data if len(data) <= 200 else data[:200] + "…"
-            events.append(self._fail(BAD_GATEWAY, f"malformed JSON in the stream: {shown}"))
+            events.append(self._unreadable(f"malformed JSON in the stream: {shown}"))
             return
         if isinstance(payload, list):
             # A server that streams the JSON array form one element per event.
@@ -115,7 +115,7 @@ class GeminiStreamDecoder:
 
     def _response(self, payload: object, events: list[ir.StreamEvent]) -> None:
         if not isinstance(payload, Mapping):
-            events.append(self._fail(BAD_GATEWAY, "a stream event is not a JSON object"))
+            events.append(self._unreadable("a stream event is not a JSON object"))
             return
         if "error" in payload:
             error = error_info(BAD_GATEWAY, payload)
@@ -166,6 +166,10 @@ class GeminiStreamDecoder:
     def _fail(self, status: int, message: str, kind: str | None = None) -> ir.StreamFailed:
         self._ended = True
         return ir.StreamFailed(ir.ErrorInfo(status, message, kind))
+
+    def _unreadable(self, message: str) -> ir.StreamFailed:
+        self._ended = True
+        return ir.StreamFailed(ir.ErrorInfo(BAD_GATEWAY, message, unreadable=True))
 
 
 def _status(code: object) -> int | None:

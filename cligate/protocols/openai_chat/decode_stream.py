@@ -71,7 +71,7 @@ class ChatStreamDecoder:
             events.append(self._finished())
         else:
             message = "the provider's stream ended before the answer was complete"
-            events.append(self._fail(BAD_GATEWAY, message))
+            events.append(self._unreadable(message))
         return events
 
     # --- one data line ---------------------------------------------------------------------
@@ -85,10 +85,10 @@ class ChatStreamDecoder:
         payload = _parse(data)
         if payload is None:
             shown = data if len(data) <= 200 else data[:200] + "…"
-            events.append(self._fail(BAD_GATEWAY, f"malformed JSON in the stream: {shown}"))
+            events.append(self._unreadable(f"malformed JSON in the stream: {shown}"))
             return
         if not isinstance(payload, dict):
-            events.append(self._fail(BAD_GATEWAY, "a stream chunk is not a JSON object"))
+            events.append(self._unreadable("a stream chunk is not a JSON object"))
             return
         if payload.get("error") is not None:
             events.append(self._provider_error(payload["error"]))
@@ -170,6 +170,10 @@ class ChatStreamDecoder:
     def _fail(self, status: int, message: str, kind: str | None = None) -> ir.StreamFailed:
         self._ended = True
         return ir.StreamFailed(ir.ErrorInfo(status, message, kind))
+
+    def _unreadable(self, message: str) -> ir.StreamFailed:
+        self._ended = True
+        return ir.StreamFailed(ir.ErrorInfo(BAD_GATEWAY, message, unreadable=True))
 
     def _provider_error(self, error: object) -> ir.StreamFailed:
         if not isinstance(error, dict):

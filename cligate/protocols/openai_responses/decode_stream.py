@@ -107,7 +107,7 @@ class ResponsesStreamDecoder:
             self._data(sse.event, sse.data, events)
         if not self._ended:
             message = "the provider's stream ended before the answer was complete"
-            events.append(self._fail(BAD_GATEWAY, message))
+            events.append(self._unreadable(message))
         return events
 
     # --- one event -------------------------------------------------------------------------
@@ -118,10 +118,10 @@ class ResponsesStreamDecoder:
         payload = _parse(data)
         if payload is None:
             shown = data if len(data) <= 200 else data[:200] + "…"
-            events.append(self._fail(BAD_GATEWAY, f"malformed JSON in the stream: {shown}"))
+            events.append(self._unreadable(f"malformed JSON in the stream: {shown}"))
             return
         if not isinstance(payload, dict):
-            events.append(self._fail(BAD_GATEWAY, "a stream event is not a JSON object"))
+            events.append(self._unreadable("a stream event is not a JSON object"))
             return
         kind = payload.get("type")
         kind = kind if isinstance(kind, str) and kind else name
@@ -270,6 +270,10 @@ class ResponsesStreamDecoder:
     def _fail(self, status: int, message: str, kind: str | None = None) -> ir.StreamFailed:
         self._ended = True
         return ir.StreamFailed(ir.ErrorInfo(status, message, kind))
+
+    def _unreadable(self, message: str) -> ir.StreamFailed:
+        self._ended = True
+        return ir.StreamFailed(ir.ErrorInfo(BAD_GATEWAY, message, unreadable=True))
 
     def _error(self, error: object, fallback: str | None) -> ir.StreamFailed:
         """An error object (``{code, message, type}``) as a failure with the status its code

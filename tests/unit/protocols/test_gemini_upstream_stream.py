@@ -163,12 +163,18 @@ def test_two_calls_in_separate_events_and_usage_after_the_finish() -> None:
         (
             "cut",
             ir.StreamFailed(
-                ir.ErrorInfo(502, "the provider's stream ended before the answer was complete")
+                ir.ErrorInfo(
+                    502,
+                    "the provider's stream ended before the answer was complete",
+                    unreadable=True,
+                )
             ),
         ),
         (
             "malformed",
-            ir.StreamFailed(ir.ErrorInfo(502, "malformed JSON in the stream: {not json")),
+            ir.StreamFailed(
+                ir.ErrorInfo(502, "malformed JSON in the stream: {not json", unreadable=True)
+            ),
         ),
     ],
 )

@@ -454,11 +454,13 @@ def test_incomplete_and_hosted_tools() -> None:
         ("error_event", ir.ErrorInfo(500, "The server had an error.", "server_error")),
         (
             "cut_off",
-            ir.ErrorInfo(502, "the provider's stream ended before the answer was complete"),
+            ir.ErrorInfo(
+                502, "the provider's stream ended before the answer was complete", unreadable=True
+            ),
         ),
         (
             "malformed",
-            ir.ErrorInfo(502, "malformed JSON in the stream: {not json"),
+            ir.ErrorInfo(502, "malformed JSON in the stream: {not json", unreadable=True),
         ),
     ],
 )
@@ -580,7 +582,7 @@ def test_done_marker_unknown_events_and_nothing_after_the_end() -> None:
         ir.StreamFinished(ir.StopReason.END, None),
     ]
     assert decode([b"data: [1, 2]\n\n"])[-1] == ir.StreamFailed(
-        ir.ErrorInfo(502, "a stream event is not a JSON object")
+        ir.ErrorInfo(502, "a stream event is not a JSON object", unreadable=True)
     )
 
 
