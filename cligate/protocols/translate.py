@@ -102,6 +102,7 @@ class StreamTranslator:
         self._decoder = decoder
         self._encoder = encoder
         self._provider = provider
+        self.failure: str | None = None  # the message of the error the stream ended with
 
     @staticmethod
     def between(
@@ -121,7 +122,7 @@ class StreamTranslator:
         client must not take half an answer for a whole one."""
         out = self._write(self._decoder.finish())
         if not self._encoder.finished:
-            out += self._encoder.fail(
+            out += self.fail(
                 ir.ErrorInfo(
                     502,
                     f"cligate: provider '{self._provider}' ended the stream before the answer "
@@ -131,7 +132,10 @@ class StreamTranslator:
         return out
 
     def fail(self, error: ir.ErrorInfo) -> bytes:
-        return b"" if self._encoder.finished else self._encoder.fail(error)
+        if self._encoder.finished:
+            return b""
+        self.failure = self.failure or error.message
+        return self._encoder.fail(error)
 
     def keepalive(self) -> bytes:
         return b"" if self._encoder.finished else self._encoder.keepalive()
@@ -151,6 +155,7 @@ class StreamTranslator:
             message = f"cligate: the stream from provider '{self._provider}' broke: {error.message}"
         else:
             message = "cligate: " + provider_error_message(error, self._provider)
+        self.failure = self.failure or message
         return ir.StreamFailed(ir.ErrorInfo(error.status, message, error.kind))
 
 

@@ -80,6 +80,7 @@ class _WaitBudget:
 
 
 if TYPE_CHECKING:  # translation modules load on a run's first translated request
+    from cligate.observe.trace import RequestTrace, TraceSettings
     from cligate.protocols import ir
     from cligate.protocols.capabilities import Rule
     from cligate.server.translated import Exchange
@@ -127,6 +128,8 @@ class RunContext:
     keepalive_seconds: float = 10.0
     # When to retry a provider, move to the next key or the next target.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Where each request's record goes; None: no records (tests, benchmarks).
+    trace: TraceSettings | None = None
 
 
 class GatewayHandler:
@@ -143,6 +146,26 @@ class GatewayHandler:
         return error_response(protocol or self._context.tool_protocol, status, message)
 
     async def __call__(self, request: IncomingRequest) -> OutgoingResponse:
+        settings = self._context.trace
+        if settings is None:
+            return await self._handle(request, None)
+        from cligate.observe.trace import RequestTrace
+
+        trace = RequestTrace(settings, request.method, request.path)
+        trace.capture_request(request.body)
+        try:
+            response = await self._handle(request, trace)
+        except BaseException:
+            trace.attach(500, [], b"")
+            raise
+        trace.attach(response.status, response.headers, response.body)
+        if not isinstance(response.body, bytes):
+            response.close = trace.closing(response.close)
+        return response
+
+    async def _handle(
+        self, request: IncomingRequest, trace: RequestTrace | None
+    ) -> OutgoingResponse:
         started = time.perf_counter()
         context = self._context
         endpoint = classify(request.path, context.tool_protocol)
@@ -178,6 +201,8 @@ class GatewayHandler:
                 if model_value is not None and not isinstance(model_value, str):
                     return error_response(protocol, 400, "cligate: 'model' must be a string")
                 requested_model = model_value
+            if trace is not None:
+                trace.requested(requested_model, _asks_to_stream(endpoint, parsed))
         self._requests += 1
         bound = context.settings.providers[context.binding.provider or ""]
         if endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
@@ -197,6 +222,8 @@ class GatewayHandler:
                 )
             except RoutingError as exc:
                 return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
+        if trace is not None:
+            trace.routed(plan.reasons)
         failures: list[str] = []
         usable: list[tuple[Target, list[ResolvedKey]]] = []
         for target in plan.targets:
@@ -256,11 +283,17 @@ class GatewayHandler:
                         )
                     response: UpstreamResponse | None = None
                     error: UpstreamError | None = None
+                    if trace is not None:
+                        trace.sending()
                     try:
                         response = await self._upstream.send(upstream_request)
                     except UpstreamError as exc:
                         error = exc
                     status = response.status if response is not None else None
+                    if trace is not None:
+                        outcome = error.message if error is not None else f"answered {status}"
+                        model_sent = target.upstream_model or requested_model
+                        trace.attempted(provider.name, model_sent, key.label, outcome)
                     retry_after = (
                         retry_after_seconds(response.headers, time.time())
                         if response is not None and response.status >= 400
@@ -292,6 +325,14 @@ class GatewayHandler:
                         self._note_outcome(target, requested_model, key, status, retry_after)
                         self._log(request, requested_model, target, response.status, started)
                         self._log_plan(plan, degradations)
+                        if trace is not None:
+                            trace.degraded(degradations)
+                            model_sent = target.upstream_model or requested_model
+                            response = trace.answering(
+                                provider.name, provider.protocol, model_sent, key.label, response
+                            )
+                            if exchange is not None:
+                                exchange = replace(exchange, on_failure=trace.failed)
                         if exchange is not None:
                             from cligate.server.translated import answer as answer_translated
 
@@ -308,6 +349,8 @@ class GatewayHandler:
                     if response is not None:
                         await response.aclose()
                     if verdict is Verdict.RETRY:
+                        if trace is not None:
+                            trace.waited(pause)
                         await budget.wait(pause)
                         continue
                     failures.append(self._failure(target, key, why))  # once per key
@@ -630,3 +673,9 @@ def limits_each_model(provider: ProviderSettings) -> bool:
         return get_preset(provider.preset).per_model_rate_limits
     except ConfigError:
         return False
+
+
+def _asks_to_stream(endpoint: Endpoint, parsed: JsonBody | None) -> bool:
+    if endpoint.path_model is not None:
+        return endpoint.path_streams
+    return parsed is not None and parsed.value.get("stream") is True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from cligate.errors import UpstreamError
@@ -49,6 +49,8 @@ class Exchange:
     stream: bool  # the client asked for a stream
     provider: str  # the provider's name, for messages
     keepalive_seconds: float
+    # Told when the client's stream ends in an error event (its record says so).
+    on_failure: Callable[[str], None] | None = None
 
 
 async def answer(response: UpstreamResponse, exchange: Exchange) -> OutgoingResponse:
@@ -139,6 +141,8 @@ async def _relay(
         tail = translator.finish()
         if tail:
             yield tail
+        if translator.failure is not None and exchange.on_failure is not None:
+            exchange.on_failure(translator.failure)
     except UpstreamError as exc:
         logger.warning("stream from provider %s broke: %s", exchange.provider, exc.message)
         yield translator.fail(

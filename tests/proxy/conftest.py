@@ -14,6 +14,7 @@ from cligate.config.settings import (
     Settings,
     ToolBinding,
 )
+from cligate.observe.trace import TraceSettings
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.limits import ServerLimits
@@ -95,6 +96,7 @@ def start_proxy(
     provider_protocol: WireProtocol | None = None,
     keepalive_seconds: float = 10.0,
     provider: ProviderSettings | None = None,
+    trace: TraceSettings | None = None,
 ) -> tuple[ProxyThread, str]:
     """The proxy for a tool of ``protocol`` bound to provider "fake" (of ``provider_protocol``,
     the tool's own by default; translated otherwise)."""
@@ -113,6 +115,7 @@ def start_proxy(
         binding=replace(binding or ToolBinding(), provider=provider.name),
         keys={provider.name: (ResolvedKey(UPSTREAM_KEY, None, "test key"),)},
         keepalive_seconds=keepalive_seconds,
+        trace=trace,
     )
     thread = ProxyThread(context, client, timeouts, limits)
     return thread, thread.start()
