@@ -13,10 +13,11 @@ import asyncio
 import itertools
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -164,3 +165,57 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                         yield value
         except FileNotFoundError:
             continue
+
+
+def follow_records(
+    path: Path, stop: Callable[[], bool], poll_seconds: float = 0.5
+) -> Iterator[dict[str, Any]]:
+    """Records appended to the file from now on, as they come, until ``stop()`` says so;
+    follows the file across rotation (like ``tail -F``)."""
+    handle = _open_at_end(path)
+    partial = b""
+    try:
+        while not stop():
+            data = handle.read() if handle is not None else b""
+            if data:
+                lines = (partial + data).split(b"\n")
+                partial = lines.pop()
+                for line in lines:
+                    try:
+                        value = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(value, dict):
+                        yield value
+                continue
+            if _replaced(path, handle):  # rotated or created: read the new file from its start
+                if handle is not None:
+                    handle.close()
+                handle, partial = _open_from_start(path), b""
+                continue
+            time.sleep(poll_seconds)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _open_at_end(path: Path) -> BinaryIO | None:
+    handle = _open_from_start(path)
+    if handle is not None:
+        handle.seek(0, os.SEEK_END)
+    return handle
+
+
+def _open_from_start(path: Path) -> BinaryIO | None:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        return None
+
+
+def _replaced(path: Path, handle: BinaryIO | None) -> bool:
+    try:
+        current = os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+    return handle is None or current != os.fstat(handle.fileno()).st_ino
