@@ -107,6 +107,53 @@ class ResolvedKey:
     label: str = ""
 
 
+PRICE_FIELDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceEntry:
+    """A price the user gives for a model id or a glob of them, in USD per million tokens.
+    A cache price left out means cache tokens are billed as input."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+
+class PriceValueError(ValueError):
+    """A price table is wrong; ``key`` is the offending key within it."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def price_entry_from_table(table: Any, other_keys: Collection[str] = ()) -> PriceEntry:
+    """Check one price table (the user's or pricing.toml's, which also has ``other_keys``)."""
+    if not isinstance(table, Mapping):
+        raise PriceValueError("", f"must be a table of {', '.join(PRICE_FIELDS)}")
+    for key in table:
+        if key not in PRICE_FIELDS and key not in other_keys:
+            known = ", ".join((*PRICE_FIELDS, *other_keys))
+            raise PriceValueError(key, f"unknown key (known: {known})")
+    values: dict[str, float] = {}
+    for key in PRICE_FIELDS:
+        if key not in table:
+            if key in ("input", "output"):
+                raise PriceValueError(key, "is required")
+            continue
+        value = table[key]
+        # bool is an int to Python; nan and inf are valid TOML floats: none is a price.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PriceValueError(key, "must be a number ≥ 0")
+        if not math.isfinite(value) or value < 0:
+            raise PriceValueError(key, "must be a number ≥ 0")
+        values[key] = float(value)
+    return PriceEntry(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     name: str
@@ -136,6 +183,8 @@ class ProviderSettings:
     # Whether a 429 rests a key for the model asked for only (the provider limits per model)
     # or for all of its models; None: as the preset says (else all models).
     per_model_rate_limits: bool | None = None
+    # Prices the user gives, by model id or glob, over pricing.toml's (for cost estimates).
+    pricing: tuple[tuple[str, PriceEntry], ...] = ()
 
     def available_keys(self, env: Mapping[str, str]) -> tuple[ResolvedKey, ...]:
         """Every key at hand, ``api_key`` first; keys whose env var is unset are left out.
@@ -281,6 +330,7 @@ def _parse_provider(name: str, table: Any, source: Path | None) -> ProviderSetti
         capabilities=capabilities,
         timeouts=_parse_timeouts(table.get("timeouts"), f"{where}.timeouts", source),
         per_model_rate_limits=_parse_rate_limit_scope(table, where, source),
+        pricing=_parse_pricing(table.get("pricing"), f"{where}.pricing", source),
     )
 
 
@@ -314,6 +364,24 @@ def _parse_rate_limit_scope(
     if scope not in ("key", "model"):
         raise _fail(source, f"{where}.rate_limits", "must be 'key' or 'model'")
     return scope == "model"
+
+
+def _parse_pricing(raw: Any, where: str, source: Path | None) -> tuple[tuple[str, PriceEntry], ...]:
+    """``[providers.X.pricing."model-or-glob"]``: input, output, cache_read, cache_write."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise _fail(source, where, "must be a table of model ids or globs")
+    entries = []
+    for pattern, table in raw.items():
+        spot = f'{where}."{pattern}"'
+        if not pattern.strip():
+            raise _fail(source, spot, "a model id or glob is required")
+        try:
+            entries.append((pattern, price_entry_from_table(table)))
+        except PriceValueError as exc:
+            raise _fail(source, f"{spot}.{exc.key}" if exc.key else spot, exc.problem) from None
+    return tuple(entries)
 
 
 def _parse_capabilities(raw: Any, where: str, source: Path | None) -> CapabilitySettings | None:

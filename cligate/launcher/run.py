@@ -18,6 +18,7 @@ from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
 
 if TYPE_CHECKING:
     from cligate.launcher.spawn import SpawnedChild
+    from cligate.observe.trace import TraceSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,9 @@ async def _serve(
         keys=plan.keys,
         background_hint=plan.tool.background_hint,
     )
+    trace = _trace_settings(plan, secret, env)
+    if trace is not None:
+        context = replace(context, trace=trace)
     handler = GatewayHandler(context, upstream)
     proxy = ProxyServer(handler, handler.error_for_path, secret)
     try:
@@ -183,6 +187,32 @@ async def _serve(
     finally:
         await proxy.close()
         await upstream.aclose()
+        if trace is not None:
+            trace.log.close()
+
+
+def _trace_settings(plan: LaunchPlan, secret: str, env: dict[str, str]) -> TraceSettings | None:
+    """Request records for this run (``CLIGATE_RECORDS=0`` turns them off;
+    ``CLIGATE_RECORD_BODIES=1`` adds the bodies, keys redacted)."""
+    if env.get("CLIGATE_RECORDS") == "0":
+        return None
+    from secrets import token_hex
+
+    from cligate.config.paths import state_dir
+    from cligate.observe.costs import cost_estimator
+    from cligate.observe.records import RecordLog, records_path
+    from cligate.observe.trace import TraceSettings
+
+    keys = tuple(key.value for keys in plan.keys.values() for key in keys if key.value)
+    return TraceSettings(
+        log=RecordLog(records_path(state_dir(env))),
+        run=f"{os.getpid()}-{token_hex(3)}",
+        tool=plan.tool.name,
+        client_protocol=plan.tool.protocol,
+        estimate_cost=cost_estimator(plan.settings),
+        capture_bodies=env.get("CLIGATE_RECORD_BODIES") == "1",
+        secrets=(*keys, secret),
+    )
 
 
 def _load_codecs(plan: LaunchPlan) -> None:

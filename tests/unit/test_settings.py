@@ -316,3 +316,30 @@ def test_bad_timeouts_and_rate_limits_name_the_key(tmp_path: Path, value: str, k
     path.write_text(f'[providers.p]\nprotocol = "anthropic"\nbase_url = "https://x"\n{value}\n')
     with pytest.raises(ConfigError, match=key):
         load_settings(path)
+
+
+def test_pricing_overrides_load_in_file_order(tmp_path: Path) -> None:
+    from cligate.config.settings import PriceEntry
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.p]\nprotocol = "openai-chat"\nbase_url = "https://x"\n'
+        '[providers.p.pricing."gpt-*"]\ninput = 1\noutput = 4.5\n'
+        '[providers.p.pricing."gpt-6-luna"]\ninput = 0.1\noutput = 0.5\ncache_read = 0.01\n'
+        "cache_write = 0\n"
+    )
+    p = load_settings(path).providers["p"]
+    assert p.pricing == (
+        ("gpt-*", PriceEntry(1.0, 4.5)),
+        ("gpt-6-luna", PriceEntry(0.1, 0.5, 0.01, 0.0)),
+    )
+
+
+def test_a_bad_pricing_override_names_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.p]\nprotocol = "openai-chat"\nbase_url = "https://x"\n'
+        '[providers.p.pricing."gpt-*"]\ninput = 1\noutput = -4\n'
+    )
+    with pytest.raises(ConfigError, match=r'config\.toml: providers\.p\.pricing\."gpt-\*"\.output'):
+        load_settings(path)

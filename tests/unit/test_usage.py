@@ -21,7 +21,7 @@ WHOLE = [
         A,
         {
             "type": "message",
-            "content": [{"type": "text", "text": "the \"usage\" word"}],
+            "content": [{"type": "text", "text": 'the "usage" word'}],
             "usage": {
                 "input_tokens": 12,
                 "output_tokens": 30,
