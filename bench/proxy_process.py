@@ -1,11 +1,13 @@
 """Serve cligate's proxy alone (no tool) for the benchmark; prints its URL, then serves until
-SIGTERM. The provider is the fake upstream at argv[1], speaking the Anthropic protocol."""
+SIGTERM. The provider is the fake upstream at argv[1], speaking the Anthropic protocol; argv[5],
+when given, is a directory for request records (records are off without it)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 from cligate.config.settings import (
     AuthStyle,
@@ -14,13 +16,17 @@ from cligate.config.settings import (
     Settings,
     ToolBinding,
 )
+from cligate.observe.records import RecordLog, records_path
+from cligate.observe.trace import TraceSettings
 from cligate.protocols.kinds import WireProtocol
 from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.proxy import ProxyServer
 from cligate.upstream.selector import UpstreamSelector
 
 
-async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) -> None:
+async def serve(
+    upstream_url: str, upstream_key: str, secret: str, client: str, records: str | None
+) -> None:
     provider = ProviderSettings(
         "bench", WireProtocol.ANTHROPIC, upstream_url, None, AuthStyle.X_API_KEY
     )
@@ -30,6 +36,7 @@ async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) 
         settings=Settings(providers={"bench": provider}),
         binding=ToolBinding(provider="bench"),
         keys={"bench": (ResolvedKey(upstream_key, None, "bench"),)},
+        trace=_trace(Path(records)) if records else None,
     )
     upstream = UpstreamSelector(proxies={}, force=client)
     handler = GatewayHandler(context, upstream)
@@ -42,7 +49,20 @@ async def serve(upstream_url: str, upstream_key: str, secret: str, client: str) 
     await stop.wait()
     await proxy.close()
     await upstream.aclose()
+    if context.trace is not None:
+        context.trace.log.close()
+
+
+def _trace(directory: Path) -> TraceSettings:
+    return TraceSettings(
+        log=RecordLog(records_path(directory)),
+        run="bench",
+        tool="claude",
+        client_protocol=WireProtocol.ANTHROPIC,
+        estimate_cost=lambda provider, model, tokens: tokens.total * 3e-6,
+    )
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]))
+    records = sys.argv[5] if len(sys.argv) > 5 else None
+    asyncio.run(serve(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], records))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -70,6 +70,10 @@ class RequestRecord:
         return orjson.dumps(self, option=orjson.OPT_OMIT_MICROSECONDS)
 
 
+class Recordable(Protocol):
+    def to_json(self) -> bytes: ...
+
+
 def records_path(state: Path) -> Path:
     return state / RECORDS_FILE
 
@@ -86,15 +90,16 @@ class RecordLog:
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
         self.path = path
         self._max_bytes = max_bytes
-        self._queued: list[bytes] = []
+        self._queued: list[Recordable] = []
         self._fd: int | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self._broken = False
 
-    def add(self, record: RequestRecord) -> None:
+    def add(self, record: Recordable) -> None:
+        """Queue a record; it is serialised with its batch, off the request path."""
         if self._broken:
             return
-        self._queued.append(record.to_json() + b"\n")
+        self._queued.append(record)
         if self._flush_handle is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -107,8 +112,8 @@ class RecordLog:
         self._flush_handle = None
         if not self._queued:
             return
-        data = b"".join(self._queued)
-        self._queued.clear()
+        queued, self._queued = self._queued, []
+        data = b"".join([record.to_json() + b"\n" for record in queued])
         try:
             fd = self._open()
             os.write(fd, data)

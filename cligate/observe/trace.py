@@ -42,17 +42,22 @@ class TraceSettings:
 
 
 class RequestTrace:
+    """Cheap while the request is served (attribute stores and two clock reads); the record
+    is built and serialised when the log writes its batch, off the request path."""
+
     def __init__(self, settings: TraceSettings, method: str, path: str) -> None:
         self._settings = settings
+        self._wall = time.time()
         self._started = time.perf_counter()
+        self._ended = 0.0
         self._waited = 0.0  # seconds spent waiting on providers (and backoff)
         self._attempt_started = 0.0
-        self._provider_protocol: WireProtocol | None = None
         self._observed: ObservedResponse | None = None
         self._finished = False
         self._failure: str | None = None
+        self._error_body: bytes | None = None
         self.record = RequestRecord(
-            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            time="",
             run=settings.run,
             tool=settings.tool,
             client_protocol=settings.client_protocol.value,
@@ -97,7 +102,6 @@ class RequestTrace:
         """The answer that goes to the client comes from this response: watch its body."""
         record = self.record
         record.provider, record.upstream_model, record.key = provider, model, key
-        self._provider_protocol = provider_protocol
         self._observed = ObservedResponse(response, self, provider_protocol)
         return self._observed
 
@@ -114,22 +118,20 @@ class RequestTrace:
     # --- the end ---------------------------------------------------------------------------
 
     def attach(self, status: int, headers: list[tuple[bytes, bytes]], body: object) -> None:
-        """The handler's answer is ready: say cligate's overhead in a header, and write the
-        record now for a whole answer, or when the stream ends (see ``closing``)."""
-        now = time.perf_counter()
-        overhead = max(now - self._started - self._waited, 0.0) * 1000
+        """The handler's answer is ready: say cligate's overhead in a header. The record is
+        written once the answer has gone out (see ``closing``)."""
+        overhead = max(time.perf_counter() - self._started - self._waited, 0.0) * 1000
         self.record.overhead_ms = round(overhead, 3)
         self.record.status = status
         headers.append((OVERHEAD_HEADER, f"{overhead:.2f}".encode()))
         if isinstance(body, bytes):
             if status >= 400:
-                self._failure = self._failure or error_message(body)
+                self._error_body = body
             elif self._settings.capture_bodies:
                 self._capture("response", body)
-            self.finish()
 
     def closing(self, close: Callable[[], Awaitable[None]] | None) -> Callable[[], Awaitable[None]]:
-        """A stream's clean-up, extended to write the record once the stream is over."""
+        """The answer's clean-up, extended to queue the record once the answer is out."""
 
         async def close_and_record() -> None:
             try:
@@ -141,11 +143,20 @@ class RequestTrace:
         return close_and_record
 
     def finish(self) -> None:
+        """The answer is complete (or abandoned): note the time and queue the record."""
         if self._finished:
             return
         self._finished = True
+        self._ended = time.perf_counter()
+        self._settings.log.add(self)
+
+    def to_json(self) -> bytes:
+        """The finished record, built when the log writes it."""
         record = self.record
-        record.latency_ms = round((time.perf_counter() - self._started) * 1000, 2)
+        record.time = datetime.fromtimestamp(self._wall, UTC).isoformat(timespec="milliseconds")
+        record.latency_ms = round((self._ended - self._started) * 1000, 2)
+        if self._error_body is not None and self._failure is None:
+            self._failure = error_message(self._error_body)
         observed = self._observed
         if observed is not None:
             if observed.first_byte_at is not None:
@@ -164,7 +175,7 @@ class RequestTrace:
         if estimate is not None and record.tokens is not None and record.provider is not None:
             model = record.upstream_model or record.requested_model
             record.cost_usd = estimate(record.provider, model, record.tokens)
-        self._settings.log.add(record)
+        return record.to_json()
 
     def _capture(self, which: str, body: bytes) -> None:
         text = body[:_BODY_CAPTURE_LIMIT].decode("utf-8", "replace")

@@ -176,6 +176,7 @@ class ClientConnection:
             await _close_iterator(body)
             if response.close is not None:
                 await response.close()
+                response.close = None
             body = b""
         elif self._answering_head:
             body = b""
@@ -190,7 +191,11 @@ class ClientConnection:
             end = self._h11.send(h11.EndOfMessage())
             assert end is not None
             self._writer.write(data + end)
-            await self._drain()
+            try:
+                await self._drain()
+            finally:
+                if response.close is not None:  # after the answer is out, not before
+                    await response.close()
             return
         try:
             await self._write_stream(response.status, headers, body)

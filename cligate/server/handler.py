@@ -157,10 +157,10 @@ class GatewayHandler:
             response = await self._handle(request, trace)
         except BaseException:
             trace.attach(500, [], b"")
+            trace.finish()
             raise
         trace.attach(response.status, response.headers, response.body)
-        if not isinstance(response.body, bytes):
-            response.close = trace.closing(response.close)
+        response.close = trace.closing(response.close)  # the record follows the answer out
         return response
 
     async def _handle(
