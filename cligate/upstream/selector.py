@@ -25,14 +25,29 @@ def proxy_environment() -> dict[str, str]:
 
 
 def needs_http_proxy(origin: Origin, proxies: dict[str, str]) -> bool:
-    """Whether the user's proxy environment routes ``origin`` through a proxy."""
+    """Whether the user's proxy environment routes ``origin`` through a proxy. A provider on
+    this machine (Ollama, LM Studio) never is: a corporate proxy cannot reach it, and a
+    NO_PROXY without localhost is the usual oversight, not an intent."""
     if origin.scheme not in proxies and "all" not in proxies:
+        return False
+    if _is_loopback(origin.host):
         return False
     import urllib.request
 
     return not urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
         f"{origin.host}:{origin.port}", proxies
     )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class UpstreamSelector:

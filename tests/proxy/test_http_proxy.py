@@ -55,6 +55,12 @@ def one_shot_proxy() -> tuple[str, list[bytes], Callable[[], None]]:
             {"https": "http://proxy:3128", "no": "example.com"},
             True,
         ),
+        # A provider on this machine (Ollama, LM Studio) is never sent to a proxy, even when
+        # NO_PROXY forgot localhost.
+        (Origin("http", "127.0.0.1", 11434), {"all": "http://proxy:3128"}, False),
+        (Origin("http", "localhost", 1234), {"http": "http://proxy:3128"}, False),
+        (Origin("http", "::1", 11434), {"http": "http://proxy:3128", "no": "x.com"}, False),
+        (Origin("http", "127.0.0.2", 80), {"http": "http://proxy:3128"}, False),
     ],
 )
 def test_which_origins_go_through_the_proxy(
