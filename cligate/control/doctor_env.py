@@ -82,18 +82,12 @@ def proxy_findings(env: Mapping[str, str], settings: Settings | None) -> list[Fi
                 "covers 127.0.0.1 and localhost",
             )
         ]
-    in_use = providers_in_use(settings) if settings else []
-    local = [p.name for p in in_use if p.proxy is None and _is_loopback_url(p.base_url)]
-    also = (
-        f"; cligate's own requests to {', '.join(repr(n) for n in local)} go through it too"
-        if local
-        else ""
-    )
+    # cligate's own requests to local providers never go through it (upstream/selector.py).
     summary = (
         f"an HTTP proxy is set ({', '.join(proxies)}) and {' / '.join(uncovered)} does not "
         "cover 127.0.0.1 and localhost: requests to local servers, cligate's proxy included, "
         "may go through it. `cligate run` adds both for the tool it starts, but tools started "
-        f"another way do not{also}"
+        "another way (or `cligate serve` clients) do not"
     )
     fix = "; ".join(f"export {name}=127.0.0.1,localhost,${name}" for name in uncovered)
     return [Finding("env:proxy", "warn", summary, fix)]
