@@ -252,3 +252,68 @@ def config_edit() -> None:
             print(f"cligate: saved {path}")
     except CligateError as error:
         raise fail(error) from None
+
+
+# --- observability: each command's module is imported only when it runs -----------------------
+
+
+@app.command("doctor")
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Skip the checks that contact providers.")
+    ] = False,
+) -> None:
+    """Check installed tools, the config, keys, providers and environment traps; suggest a fix
+    for each finding."""
+    from cligate.cli.doctor_command import main
+
+    raise typer.Exit(main(as_json=as_json, offline=offline))
+
+
+@app.command("selftest")
+def selftest(
+    tools: Annotated[
+        list[str] | None,
+        typer.Option("--tool", help="Test only this tool (repeatable); default: all installed."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run each installed tool through cligate against a built-in scripted provider, offline:
+    a text answer and one tool round trip. No key is needed."""
+    from cligate.cli.selftest_command import main
+
+    raise typer.Exit(main(tools=tools or [], as_json=as_json))
+
+
+@app.command("logs")
+def logs(
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new records.")
+    ] = False,
+    tool: Annotated[str | None, typer.Option("--tool", help="Only this tool's requests.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only requests served by this provider.")
+    ] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="Only failed requests.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
+    count: Annotated[int, typer.Option("-n", "--lines", help="How many to show.")] = 20,
+) -> None:
+    """Show the latest request records: route, status, time, tokens, cost (never keys)."""
+    from cligate.cli.logs_command import main
+
+    raise typer.Exit(main(follow, tool, provider, errors, as_json, count))
+
+
+@app.command("usage")
+def usage(
+    by: Annotated[str, typer.Option("--by", help="tool, provider, model or day.")] = "provider",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only the last 30m, 24h, 7d, 2w…")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Requests, tokens, cost, error rate and median latency from the request records."""
+    from cligate.cli.usage_command import main
+
+    raise typer.Exit(main(by, since, as_json))

@@ -119,6 +119,7 @@ def test_each_bridge_records_the_tokens_the_provider_reported(
     assert row["status"] == 200 and row["outcome"] == "ok" and row["error"] is None
     assert row["provider"] == "fake" and row["key"] == "test key"
     assert row["client_protocol"] == client.value and row["stream"] is stream
+    assert row["requested_model"] == "m"
     assert [a["outcome"] for a in row["attempts"]] == ["answered 200"]
     assert 0 <= row["overhead_ms"] <= row["latency_ms"]
     assert row["overhead_ms"] == pytest.approx(overhead, abs=0.01)
