@@ -275,7 +275,9 @@ def doctor(
 def selftest(
     tools: Annotated[
         list[str] | None,
-        typer.Option("--tool", help="Test only this tool (repeatable); default: all installed."),
+        typer.Option(
+            "--tool", metavar="TOOL", help="Test only this tool (repeatable); default: all."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
