@@ -237,7 +237,10 @@ class ClientConnection:
         cycle, up to one request head's worth; past that, reading stops (no growth)."""
         kept = 0
         while kept <= self._limits.max_header_bytes:
-            data = await self._reader.read(_READ_SIZE)
+            try:
+                data = await self._reader.read(_READ_SIZE)
+            except (ConnectionError, OSError):
+                data = b""  # a reset (a client closing with our bytes unread): gone too
             if not data:
                 streaming.cancel()
                 return True

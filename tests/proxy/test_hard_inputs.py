@@ -403,8 +403,11 @@ class TrickleUpstream:
                 first = self._event()[len("data: ") : -2]
             self._chunk(sock, b"event: message_start\ndata: " + first + b"\n\n")
             while True:
-                if select.select([sock], [], [], 0.1)[0] and not sock.recv(65536):
-                    break  # the proxy closed its side
+                try:
+                    if select.select([sock], [], [], 0.1)[0] and not sock.recv(65536):
+                        break  # the proxy closed its side
+                except OSError:
+                    break  # or reset it: closed all the same
                 if not self.silent:
                     try:
                         self._chunk(sock, self._event())
