@@ -229,12 +229,27 @@ class ToolBinding:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeClient:
+    """A named client of ``cligate serve``: its key, and the binding its requests use."""
+
+    key: KeyReference
+    binding: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    port: int | None = None
+    clients: dict[str, ServeClient] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     tools: dict[str, ToolBinding] = field(default_factory=dict)
     source: Path | None = None
     # Global aliases: one name for one or several targets (several make a pool).
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     def over(self, defaults: Settings) -> Settings:
         """These settings on top of ``defaults``: ours win by provider name and by tool."""
@@ -251,6 +266,7 @@ class Settings:
             tools,
             self.source,
             {**defaults.aliases, **self.aliases},
+            self.serve,
         )
 
 
@@ -531,4 +547,33 @@ def settings_from_document(
                 f"tools.{tool}.provider",
                 f"no provider named '{binding.provider}' (known: {', '.join(known) or 'none'})",
             )
-    return Settings(providers=providers, tools=tools, source=source, aliases=aliases)
+    serve = _parse_serve(document.get("serve", {}), source)
+    return Settings(providers=providers, tools=tools, source=source, aliases=aliases, serve=serve)
+
+
+def _parse_serve(table: Any, source: Path | None) -> ServeSettings:
+    """``[serve]`` port, and ``[serve.clients.NAME]`` key (and binding, default NAME)."""
+    if not isinstance(table, Mapping):
+        raise _fail(source, "serve", "must be a table")
+    port = table.get("port")
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
+    ):
+        raise _fail(source, "serve.port", "must be a port number (1-65535)")
+    clients_table = table.get("clients", {})
+    if not isinstance(clients_table, Mapping):
+        raise _fail(source, "serve.clients", "must be a table of clients")
+    clients = {}
+    for name, entry in clients_table.items():
+        where = f"serve.clients.{name}"
+        if not isinstance(entry, Mapping):
+            raise _fail(source, where, "must be a table with a key")
+        key = KeyReference.parse(_require_str(entry, "key", where, source))
+        if key.literal is not None and len(key.literal) < 16:
+            raise _fail(source, f"{where}.key", "is too short to guard anything (16+ chars)")
+        binding = _optional_str(entry, "binding", where, source) or name
+        clients[name] = ServeClient(key=key, binding=binding)
+    unknown = sorted(set(table) - {"port", "clients"})
+    if unknown:
+        raise _fail(source, f"serve.{unknown[0]}", "is not a serve setting (port, clients)")
+    return ServeSettings(port=port, clients=clients)

@@ -42,6 +42,7 @@ class ClientConnection:
         handler: Handler,
         error_responder: ErrorResponder,
         limits: ServerLimits,
+        draining: Callable[[], bool] | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -55,10 +56,13 @@ class ClientConnection:
             asyncio.get_running_loop(), limits.idle_timeout, writer.transport.abort
         )
         self._answering_head = False  # a HEAD request's response carries no body
+        # The server is shutting down: finish the request in hand, take no other.
+        self._draining = draining or (lambda: False)
+        self.busy = False  # a request is in hand (from its head to the end of its answer)
 
     async def serve(self) -> None:
         try:
-            while await self._serve_one():
+            while await self._serve_one() and not self._draining():
                 self._h11.start_next_cycle()
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass  # the client went away or stalled (a timer aborted it); nothing to tell it
@@ -102,6 +106,7 @@ class ClientConnection:
             if type(event) is h11.ConnectionClosed:
                 return False
             assert type(event) is h11.Request
+            self.busy = True
             self._answering_head = event.method == b"HEAD"
             self._timer.set_timeout(limits.read_timeout)
             request = await self._read_request(event)
@@ -125,6 +130,7 @@ class ClientConnection:
             logger.exception("cligate: handler failed")
             response = self._error(500, f"cligate: internal error: {exc!r}", request.path)
         await self._write_response(response)
+        self.busy = False
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     async def _read_request(self, event: h11.Request) -> IncomingRequest:
@@ -160,6 +166,7 @@ class ClientConnection:
             target=verdict.target,
             headers=list(event.headers),
             body=body,
+            client=verdict.client,
         )
 
     async def _write_rejection(self, status: int, message: str, path: str) -> None:
@@ -198,13 +205,17 @@ class ClientConnection:
                     await response.close()
             return
         try:
-            await self._write_stream(response.status, headers, body)
+            await self._write_stream(response.status, headers, body, response.abort_event)
         finally:
             if response.close is not None:
                 await response.close()
 
     async def _write_stream(
-        self, status: int, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]
+        self,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        chunks: AsyncIterator[bytes],
+        abort_event: Callable[[], bytes] | None = None,
     ) -> None:
         # A stream may wait minutes for its next chunk (a provider thinking in silence): a
         # client gone meanwhile must end it now, not at the next write, so the provider's
@@ -227,9 +238,25 @@ class ClientConnection:
             await self._send(h11.EndOfMessage())
         except asyncio.CancelledError:
             if not (watcher.done() and not watcher.cancelled() and watcher.result()):
+                await self._abort_stream(abort_event)
                 raise  # cancelled from outside (shutdown): not ours to swallow
             streaming.uncancel()
             raise ConnectionResetError("the client closed the connection mid-stream") from None
+
+    async def _abort_stream(self, abort_event: Callable[[], bytes] | None) -> None:
+        """The server is cutting this stream short: end it with the protocol's error event
+        and a proper end of body, if the client can still be written to (best effort)."""
+        if abort_event is None or self._h11.our_state is not h11.SEND_BODY:
+            return
+        try:
+            data = self._h11.send(h11.Data(data=abort_event()))
+            end = self._h11.send(h11.EndOfMessage())
+            self._writer.write((data or b"") + (end or b""))
+            if self._writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(1.0):
+                    await asyncio.shield(self._writer.drain())
+        except (Exception, asyncio.CancelledError):
+            pass  # the client is gone or slow: nothing more to do for it
 
     async def _watch_for_client_leaving(self, streaming: asyncio.Task[None]) -> bool:
         """Read from the client while its answer streams; at end of file cancel ``streaming``

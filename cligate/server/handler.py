@@ -133,11 +133,14 @@ class RunContext:
 
 
 class GatewayHandler:
-    def __init__(self, context: RunContext, upstream: UpstreamClient) -> None:
+    def __init__(
+        self, context: RunContext, upstream: UpstreamClient, pool: KeyPool | None = None
+    ) -> None:
+        """``pool``: the key pool, when several handlers share the providers (cligate serve)."""
         self._context = context
         self._upstream = upstream
         self._requests = 0  # rotates pools round-robin
-        self._pool = KeyPool(context.keys)
+        self._pool = pool if pool is not None else KeyPool(context.keys)
         self._warned: set[tuple[str, Rule]] = set()  # lossy degradations already logged
 
     def error_for_path(self, status: int, message: str, path: str) -> OutgoingResponse:
@@ -148,7 +151,7 @@ class GatewayHandler:
     async def __call__(self, request: IncomingRequest) -> OutgoingResponse:
         settings = self._context.trace
         if settings is None:
-            return await self._handle(request, None)
+            return self._abortable(await self._handle(request, None))
         from cligate.observe.trace import RequestTrace
 
         trace = RequestTrace(settings, request.method, request.path)
@@ -161,6 +164,17 @@ class GatewayHandler:
             raise
         trace.attach(response.status, response.headers, response.body)
         response.close = trace.closing(response.close)  # the record follows the answer out
+        return self._abortable(response)
+
+    def _abortable(self, response: OutgoingResponse) -> OutgoingResponse:
+        """A stream the server may have to cut short (shutdown) ends with an error event."""
+        if not isinstance(response.body, bytes) and is_event_stream(response.headers):
+            response.abort_event = functools.partial(
+                stream_error_event,
+                self._context.tool_protocol,
+                503,
+                "cligate is shutting down: this answer was cut short",
+            )
         return response
 
     async def _handle(

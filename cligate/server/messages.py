@@ -14,6 +14,7 @@ class IncomingRequest:
     target: str  # path and query as received, secret path prefix already removed
     headers: RawHeaders  # names lower-cased (h11 does that)
     body: bytes
+    client: str | None = None  # the client key's name (cligate serve), when one matched
 
     def header(self, name: bytes) -> bytes | None:
         for key, value in self.headers:
@@ -39,6 +40,9 @@ class OutgoingResponse:
     # Releases what the body reads from (the provider's response), whatever happens to the
     # client: closing a body generator that never started runs none of its clean-up.
     close: Callable[[], Awaitable[None]] | None = None
+    # For a stream: the protocol's error event, written if the server must cut the stream
+    # short (shutdown), so the client sees an error rather than a truncated answer.
+    abort_event: Callable[[], bytes] | None = None
 
 
 Handler = Callable[[IncomingRequest], Awaitable[OutgoingResponse]]
