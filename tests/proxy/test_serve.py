@@ -232,7 +232,7 @@ def test_models_lists_what_the_callers_binding_offers(served: str) -> None:
     ids = [m.id for m in client.models.list()]
     assert ids[0] == "serve-model" and "smart" in ids
     claude = anthropic.Anthropic(base_url=served, api_key=KEY, max_retries=0)
-    assert [m.id for m in claude.models.list()][0] == "claude-model"
+    assert next(m.id for m in claude.models.list()) == "claude-model"
 
 
 def test_a_stop_lets_a_stream_in_progress_finish(upstream: FakeUpstream) -> None:
