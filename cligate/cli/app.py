@@ -319,3 +319,41 @@ def usage(
     from cligate.cli.usage_command import main
 
     raise typer.Exit(main(by, since, as_json))
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (default 8081).")
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option("--allow-remote", help="Allow an address other machines can reach."),
+    ] = False,
+    show_key: Annotated[
+        bool, typer.Option("--show-key", help="Print the default client key and exit.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log each request.")] = False,
+) -> None:
+    """Serve every client protocol on a fixed local port (Cursor, Cline, SDK scripts…),
+    guarded by a key; SIGTERM lets answers in progress finish."""
+    from cligate.cli.serve_command import main
+
+    raise typer.Exit(main(port, host, allow_remote, show_key, verbose))
+
+
+@app.command("env")
+def env(
+    tool: Annotated[str, typer.Argument(help="claude, codex or gemini.")],
+    port: Annotated[int | None, typer.Option("--port", help="cligate serve's port.")] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="Use this serve client's key.")
+    ] = None,
+) -> None:
+    """Print the shell lines that point TOOL at a running cligate serve."""
+    from cligate.cli.serve_command import env_main
+
+    raise typer.Exit(env_main(tool, port, client))
