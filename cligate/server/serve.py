@@ -84,7 +84,8 @@ class ServeDispatcher:
                 protocol,
                 400,
                 f"cligate serve: no binding for this client ({name or protocol.value}): add "
-                f"one with cligate bind {name or SERVE_BINDING} --provider NAME",
+                f'[tools.{name or SERVE_BINDING}] with provider = "NAME" to the config '
+                "(cligate config edit)",
             )
         endpoint = classify(request.path, protocol)
         if endpoint.operation is Operation.LIST_MODELS and request.method in ("GET", "HEAD"):
