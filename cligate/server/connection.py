@@ -226,9 +226,22 @@ class ClientConnection:
         try:
             try:
                 await self._send(h11.Response(status_code=status, headers=headers))
+                # h11 frames each piece as an HTTP chunk after checking its state: for a stream
+                # of a thousand pieces that is most of cligate's work, so when the body is
+                # chunked (HTTP/1.1, no length) the framing is written here; h11 still ends
+                # the body (its state does not depend on the pieces sent).
+                framed = self._h11.their_http_version == b"1.1" and not any(
+                    name.lower() == b"content-length" for name, _ in headers
+                )
+                write = self._writer.write
                 async for chunk in chunks:
-                    if chunk:
-                        # Each chunk goes out as soon as it arrives: SSE is never buffered.
+                    if not chunk:
+                        continue
+                    # Each chunk goes out as soon as it arrives: SSE is never buffered.
+                    if framed:
+                        write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                        await self._drain()
+                    else:
                         await self._send(h11.Data(data=chunk))
             finally:
                 watcher.cancel()

@@ -17,6 +17,7 @@ import h11
 
 from cligate.errors import UpstreamProtocolError, UpstreamTimeoutError, UpstreamUnreachableError
 from cligate.idle_timer import IdleTimer
+from cligate.upstream.body_framing import ChunkedBody, FramingError, LengthBody, body_framing
 from cligate.upstream.tls import default_ssl_context
 from cligate.upstream.types import Origin, Timeouts, UpstreamRequest
 
@@ -82,6 +83,7 @@ class H11Response:
         connection: _Connection,
         response: h11.Response,
         timeouts: Timeouts,
+        method: str = "POST",
     ) -> None:
         self.status = response.status_code
         self.headers: list[tuple[bytes, bytes]] = list(response.headers)
@@ -89,11 +91,16 @@ class H11Response:
         self._origin = origin
         self._timeouts = timeouts
         self._connection: _Connection | None = connection
+        self._framing = body_framing(self.status, self.headers, method)
         connection.timer.set_timeout(timeouts.idle)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         connection = self._connection
         if connection is None:
+            return
+        if self._framing is not None:
+            async for piece in self._framed_chunks(connection, self._framing):
+                yield piece
             return
         # Everything one read brought is yielded as one piece: a provider that sends each SSE
         # event as its own HTTP chunk would otherwise cost a task switch and a client write
@@ -133,6 +140,50 @@ class H11Response:
         finally:
             # An abandoned or failed body leaves the connection in an unknown state.
             await self.aclose()
+
+    async def _framed_chunks(
+        self, connection: _Connection, body: ChunkedBody | LengthBody
+    ) -> AsyncIterator[bytes]:
+        """The body read through ``body_framing``'s decoder; h11 only parsed the head."""
+        data = connection.h11.trailing_data[0]
+        try:
+            while True:
+                if data:
+                    piece = body.feed(data)
+                    if body.done:
+                        self._release_fresh(body.leftover)  # before the last yield
+                        if piece:
+                            yield piece
+                        return
+                    if piece:
+                        yield piece
+                data = await connection.read()
+                if not data:
+                    self._raise_if_timed_out(connection)
+                    raise UpstreamProtocolError(f"{self._origin.url} closed the response early")
+        except FramingError as exc:
+            raise UpstreamProtocolError(
+                f"{self._origin.url} broke the HTTP response: {exc}"
+            ) from exc
+        except (ConnectionError, OSError) as exc:
+            self._raise_if_timed_out(connection)
+            raise UpstreamProtocolError(
+                f"connection to {self._origin.url} failed mid-response: {exc}"
+            ) from exc
+        finally:
+            await self.aclose()
+
+    def _release_fresh(self, leftover: bytes) -> None:
+        """The body was read by hand, so h11's state is mid-body: the connection goes back to
+        the pool with a new h11 state (a clean message boundary needs no history)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if leftover:  # bytes after the body: the connection's state is unknown
+            connection.close()
+            return
+        connection.h11 = h11.Connection(h11.CLIENT)
+        self._pool.release(self._origin, connection)
 
     def _raise_if_timed_out(self, connection: _Connection) -> None:
         """A read ended because one of our timers aborted the connection: say which."""
@@ -200,10 +251,13 @@ class H11Pool:
         state = connection.h11
         if state.our_state is h11.DONE and state.their_state is h11.DONE:
             state.start_next_cycle()
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._max_idle:
-                idle.append(connection)
-                return
+        elif state.our_state is not h11.IDLE or state.their_state is not h11.IDLE:
+            connection.close()  # mid-message: not reusable
+            return
+        idle = self._idle.setdefault(origin, [])
+        if len(idle) < self._max_idle:
+            idle.append(connection)
+            return
         connection.close()
 
     async def aclose(self) -> None:
@@ -291,7 +345,7 @@ class H11Pool:
                     state.receive_data(data)
                     continue
                 if type(event) is h11.Response:
-                    return H11Response(self, origin, connection, event, timeouts)
+                    return H11Response(self, origin, connection, event, timeouts, request.method)
                 if type(event) is h11.InformationalResponse:
                     continue
                 raise UpstreamProtocolError(f"{origin.url} closed the connection early")

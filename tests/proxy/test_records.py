@@ -187,7 +187,7 @@ def test_a_stream_cut_halfway_is_recorded_as_broken(upstream: FakeUpstream, tmp_
     assert response.status_code == 200 and "event: error" in response.text
     [row] = records_after(thread, path)
     assert row["status"] == 200 and row["outcome"] == "broken"
-    assert "broke the HTTP response" in row["error"]
+    assert "closed the response early" in row["error"]
 
 
 def test_a_translated_stream_ending_in_an_error_event_is_recorded_as_broken(
