@@ -12,7 +12,16 @@ import typer
 from cligate import __version__
 from cligate.cli.bind import bind, bindings
 from cligate.cli.common import fail
+from cligate.cli.completers import (
+    RunCommand,
+    complete_model,
+    complete_provider,
+    complete_tool,
+    complete_usage_by,
+)
+from cligate.cli.completion_command import COMPLETE_VAR, completion_app
 from cligate.cli.providers import providers_app
+from cligate.cli.shims_command import shims_app
 from cligate.errors import CligateError, ConfigError
 
 app = typer.Typer(
@@ -30,6 +39,8 @@ app.add_typer(route_app, name="route")
 app.add_typer(providers_app, name="providers")
 app.command("bind")(bind)
 app.command("bindings")(bindings)
+app.add_typer(shims_app, name="shims")
+app.add_typer(completion_app, name="completion")
 
 
 def _version_callback(value: bool) -> None:
@@ -49,6 +60,7 @@ def main_options(
 
 
 @app.command(
+    cls=RunCommand,
     context_settings={
         "allow_extra_args": True,
         "ignore_unknown_options": True,
@@ -95,6 +107,12 @@ def config_show() -> None:
 
 def run_app(argv: list[str]) -> int:
     """Run the command line on ``argv`` and return the exit status."""
+    import os
+
+    if os.environ.get(COMPLETE_VAR):  # a shell asks for completions (completion_command.py)
+        from cligate.cli.completion_command import enable_completion
+
+        enable_completion()
     try:
         app(args=argv, prog_name="cligate")
     except SystemExit as done:
@@ -104,12 +122,19 @@ def run_app(argv: list[str]) -> int:
 
 @route_app.command("explain")
 def route_explain(
-    tool: Annotated[str, typer.Option("--tool", help="claude, codex or gemini.")],
+    tool: Annotated[
+        str,
+        typer.Option("--tool", help="claude, codex or gemini.", autocompletion=complete_tool),
+    ],
     model: Annotated[
-        str | None, typer.Option("--model", help="The model the tool asks for.")
+        str | None,
+        typer.Option("--model", help="The model the tool asks for.", autocompletion=complete_model),
     ] = None,
     provider: Annotated[
-        str | None, typer.Option("--provider", help="As cligate run --provider.")
+        str | None,
+        typer.Option(
+            "--provider", help="As cligate run --provider.", autocompletion=complete_provider
+        ),
     ] = None,
     tokens: Annotated[int, typer.Option("--tokens", help="Estimated input tokens.")] = 0,
     thinking: Annotated[
@@ -276,7 +301,10 @@ def selftest(
     tools: Annotated[
         list[str] | None,
         typer.Option(
-            "--tool", metavar="TOOL", help="Test only this tool (repeatable); default: all."
+            "--tool",
+            metavar="TOOL",
+            help="Test only this tool (repeatable); default: all.",
+            autocompletion=complete_tool,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -293,9 +321,17 @@ def logs(
     follow: Annotated[
         bool, typer.Option("-f", "--follow", help="Keep printing new records.")
     ] = False,
-    tool: Annotated[str | None, typer.Option("--tool", help="Only this tool's requests.")] = None,
+    tool: Annotated[
+        str | None,
+        typer.Option("--tool", help="Only this tool's requests.", autocompletion=complete_tool),
+    ] = None,
     provider: Annotated[
-        str | None, typer.Option("--provider", help="Only requests served by this provider.")
+        str | None,
+        typer.Option(
+            "--provider",
+            help="Only requests served by this provider.",
+            autocompletion=complete_provider,
+        ),
     ] = None,
     errors: Annotated[bool, typer.Option("--errors", help="Only failed requests.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line.")] = False,
@@ -309,7 +345,12 @@ def logs(
 
 @app.command("usage")
 def usage(
-    by: Annotated[str, typer.Option("--by", help="tool, provider, model or day.")] = "provider",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="tool, provider, model or day.", autocompletion=complete_usage_by
+        ),
+    ] = "provider",
     since: Annotated[
         str | None, typer.Option("--since", help="Only the last 30m, 24h, 7d, 2w…")
     ] = None,
@@ -347,7 +388,9 @@ def serve(
 
 @app.command("env")
 def env(
-    tool: Annotated[str, typer.Argument(help="claude, codex or gemini.")],
+    tool: Annotated[
+        str, typer.Argument(help="claude, codex or gemini.", autocompletion=complete_tool)
+    ],
     port: Annotated[int | None, typer.Option("--port", help="cligate serve's port.")] = None,
     client: Annotated[
         str | None, typer.Option("--client", help="Use this serve client's key.")

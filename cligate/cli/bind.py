@@ -8,13 +8,22 @@ from typing import Annotated
 import typer
 
 from cligate.cli.common import fail
+from cligate.cli.completers import complete_model, complete_provider, complete_tool
 from cligate.errors import CligateError
 
 
 def bind(
-    tool: Annotated[str, typer.Argument(help="claude, codex or gemini.")],
-    provider: Annotated[str | None, typer.Option("--provider", help="The provider.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="The default model.")] = None,
+    tool: Annotated[
+        str, typer.Argument(help="claude, codex or gemini.", autocompletion=complete_tool)
+    ],
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help="The provider.", autocompletion=complete_provider),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="The default model.", autocompletion=complete_model),
+    ] = None,
     tier: Annotated[
         list[str] | None,
         typer.Option("--tier", help="KEYWORD=MODEL, e.g. opus=qwen3-max (repeatable)."),

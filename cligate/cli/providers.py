@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cligate.cli.common import fail
+from cligate.cli.completers import (
+    complete_config_provider,
+    complete_model,
+    complete_preset,
+    complete_protocol,
+    complete_provider,
+)
 from cligate.config.settings import Settings, mask_key
 
 if TYPE_CHECKING:
@@ -21,11 +28,19 @@ providers_app = typer.Typer(help="Add, list, show and remove providers.", no_arg
 def add(
     preset: Annotated[
         str | None,
-        typer.Argument(help="A preset id (cligate providers presets); omit to be asked."),
+        typer.Argument(
+            help="A preset id (cligate providers presets); omit to be asked.",
+            autocompletion=complete_preset,
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Defaults to the preset id.")] = None,
     protocol: Annotated[
-        str | None, typer.Option("--protocol", help="Which of the preset's endpoints to use.")
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="Which of the preset's endpoints to use.",
+            autocompletion=complete_protocol,
+        ),
     ] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Override the URL.")] = None,
     param: Annotated[
@@ -159,7 +174,11 @@ def list_providers(
 
 
 @providers_app.command("show")
-def show(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> None:
+def show(
+    name: Annotated[
+        str, typer.Argument(help="The provider's name.", autocompletion=complete_provider)
+    ],
+) -> None:
     """One provider in full, key masked."""
     from cligate.config.paths import config_file
     from cligate.config.store import load_effective_settings
@@ -189,7 +208,11 @@ def show(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> N
 
 
 @providers_app.command("remove")
-def remove(name: Annotated[str, typer.Argument(help="The provider's name.")]) -> None:
+def remove(
+    name: Annotated[
+        str, typer.Argument(help="The provider's name.", autocompletion=complete_config_provider)
+    ],
+) -> None:
     """Remove a provider from the config file (bindings that used it are unbound)."""
     from cligate.config.editor import editing
     from cligate.config.paths import config_file
@@ -221,8 +244,13 @@ def presets() -> None:
 
 @providers_app.command("test")
 def test(
-    name: Annotated[str, typer.Argument(help="The provider's name.")],
-    model: Annotated[str | None, typer.Option("--model", help="The model to ask.")] = None,
+    name: Annotated[
+        str, typer.Argument(help="The provider's name.", autocompletion=complete_provider)
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="The model to ask.", autocompletion=complete_model),
+    ] = None,
 ) -> None:
     """Send one tiny real request; tell network, key and model problems apart."""
     import os
@@ -289,7 +317,9 @@ class Spinner:
 
 @providers_app.command("models")
 def models(
-    name: Annotated[str, typer.Argument(help="The provider's name.")],
+    name: Annotated[
+        str, typer.Argument(help="The provider's name.", autocompletion=complete_provider)
+    ],
     save_alias: Annotated[
         list[str] | None,
         typer.Option("--save-alias", help="NAME=MODEL: save an alias for a listed model."),
@@ -391,7 +421,9 @@ def _report_check(name: str, model: str) -> bool:
 
 @providers_app.command("edit")
 def edit(
-    name: Annotated[str, typer.Argument(help="The provider's name.")],
+    name: Annotated[
+        str, typer.Argument(help="The provider's name.", autocompletion=complete_config_provider)
+    ],
     base_url: Annotated[str | None, typer.Option("--base-url")] = None,
     api_key_env: Annotated[str | None, typer.Option("--api-key-env")] = None,
     proxy: Annotated[str | None, typer.Option("--proxy")] = None,

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from cligate.control.doctor_finding import Finding
 from cligate.launcher.run import binary_override_var
 from cligate.launcher.tools import TOOLS, ToolSpec
+from cligate.launcher.which import SHIM_MAX_BYTES as SHIM_MAX_BYTES
+from cligate.launcher.which import executables_on_path, is_shim
 
-SHIM_MARKER = b"cligate run"
-# A shim is a few lines; real entry points are native binaries or large JS bundles.
-SHIM_MAX_BYTES = 64 * 1024
 VERSION_TIMEOUT = 5.0
 
 
@@ -30,31 +29,6 @@ class VersionAnswer:
 
 # (binary path, environment) → what ``BINARY --version`` said.
 VersionProbe = Callable[[str, Mapping[str, str]], VersionAnswer]
-
-
-def executables_on_path(name: str, path: str) -> list[str]:
-    """Every executable called ``name`` in PATH order (``shutil.which`` gives only the first)."""
-    found: list[str] = []
-    seen: set[str] = set()
-    for directory in path.split(os.pathsep):
-        candidate = os.path.join(directory or ".", name)  # an empty entry is the work dir
-        real = os.path.realpath(candidate)
-        if real in seen:
-            continue
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            seen.add(real)
-            found.append(candidate)
-    return found
-
-
-def is_shim(path: str | os.PathLike[str]) -> bool:
-    """A small text script that runs ``cligate run``."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(SHIM_MAX_BYTES + 1)
-    except OSError:
-        return False
-    return len(head) <= SHIM_MAX_BYTES and b"\0" not in head and SHIM_MARKER in head
 
 
 def run_version(binary: str, env: Mapping[str, str]) -> VersionAnswer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import shutil
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ from cligate.config.settings import ResolvedKey, Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
+from cligate.launcher.which import find_real, is_shim
 
 if TYPE_CHECKING:
     from cligate.launcher.spawn import SpawnedChild
@@ -75,16 +75,25 @@ def binary_override_var(tool: str) -> str:
 
 
 def find_binary(tool: ToolSpec, env: Mapping[str, str]) -> str:
-    override = env.get(binary_override_var(tool.name))
+    """The real binary: the override, or the first on PATH that is not a cligate shim (a shim
+    would start cligate again). PATH itself is left as it is for the tool."""
+    override_var = binary_override_var(tool.name)
+    override = env.get(override_var)
     if override:
+        if is_shim(override):
+            raise ToolNotInstalledError(
+                f"{override_var} points to {override}, a cligate shim, not the real "
+                f"{tool.binary}; point it at the {tool.binary} binary"
+            )
         return override
-    found = shutil.which(tool.binary, path=env.get("PATH", os.defpath))
-    if found is None:
+    found = find_real(tool.binary, env.get("PATH", os.defpath))
+    if found.binary is None:
+        shims = f", only the cligate shim {found.shims[0]}" if found.shims else ""
         raise ToolNotInstalledError(
-            f"{tool.binary} is not installed (not found on PATH); install it with: "
+            f"{tool.binary} is not installed (not found on PATH{shims}); install it with: "
             f"{tool.install_hint}"
         )
-    return found
+    return found.binary
 
 
 def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> LaunchPlan:
