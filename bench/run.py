@@ -41,8 +41,13 @@ def claude_code_body() -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
+# The cores this run may use, read before anything is pinned: once the benchmark has pinned
+# itself to one core, its own affinity no longer says which other cores exist.
+CORES = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+
+
 def pin(pid: int, core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and core in os.sched_getaffinity(0):
+    if core in CORES:
         os.sched_setaffinity(pid, {core})
 
 
