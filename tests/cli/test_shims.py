@@ -3,6 +3,7 @@ fake ``cligate`` or the real one, and ``cligate shims install | uninstall | stat
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -398,3 +399,39 @@ def test_profile_lines() -> None:
         "~/.config/fish/config.fish",
         'fish_add_path --move --path "$HOME/s"',
     )
+
+
+def test_a_request_made_through_the_shim_is_in_the_records_and_a_bypassed_one_is_not(
+    box: Box,
+) -> None:
+    """The shim's run is cligate's: the tool's request leaves a record; with the bypass the
+    tool runs alone and there is no proxy to record anything."""
+    configure(box)
+    executable(
+        box.bin / "claude",
+        f"#!{sys.executable}\n"
+        "import os, urllib.request\n"
+        "base = os.environ.get('ANTHROPIC_BASE_URL')\n"
+        "if base:\n"
+        '    request = urllib.request.Request(base + \'/v1/messages\', data=b\'{"model": "m", '
+        "\"max_tokens\": 5, \"messages\": []}', headers={'authorization': 'Bearer ' + "
+        "os.environ['ANTHROPIC_AUTH_TOKEN'], 'content-type': 'application/json'})\n"
+        "    try:\n"
+        "        urllib.request.urlopen(request, timeout=20)\n"
+        "    except Exception as error:\n"
+        "        print('answered', getattr(error, 'code', error))\n",
+    )
+    install(box.shims, [TOOLS["claude"]], python=sys.executable)
+    records = box.root / "config" / "state" / "requests.jsonl"
+
+    through = box.sh('claude -p "hi"', box.path(box.shims, box.bin))
+    assert through.returncode == 0, through.stderr
+    assert "answered 502" in through.stdout  # the provider is down; cligate said so
+    [record] = [json.loads(line) for line in records.read_text().splitlines()]
+    assert record["tool"] == "claude" and record["status"] == 502
+    assert record["outcome"] == "error" and "could not connect" in record["error"]
+
+    bypassed = box.sh('claude -p "hi"', box.path(box.shims, box.bin), CLIGATE_BYPASS="1")
+    assert bypassed.returncode == 0, bypassed.stderr
+    assert "answered" not in bypassed.stdout  # no proxy was given to the tool
+    assert len(records.read_text().splitlines()) == 1
