@@ -102,12 +102,19 @@ def _alias(settings: Settings, binding: ToolBinding, model: str) -> tuple[list[T
         pool = [resolve_target(settings, binding, ref) for ref in settings.aliases[model]]
         kind = "pool" if len(pool) > 1 else "alias"
         return pool, f"global {kind} '{model}'"
-    owners = [p for p in settings.providers.values() if model in dict(p.aliases)]
+    # Most providers have no aliases: looked at on every request, so no dict is built.
+    owners = [
+        (p, upstream)
+        for p in settings.providers.values()
+        if p.aliases
+        for name, upstream in p.aliases
+        if name == model
+    ]
     if owners:
         # The binding's own provider first, then the others in the order the file has them.
-        owners.sort(key=lambda p: p.name != binding.provider)
-        pool = [Target(p, dict(p.aliases)[model]) for p in owners]
-        names = ", ".join(p.name for p in owners)
+        owners.sort(key=lambda owner: owner[0].name != binding.provider)
+        pool = [Target(p, upstream) for p, upstream in owners]
+        names = ", ".join(p.name for p, _ in owners)
         kind = "pool" if len(pool) > 1 else "alias"
         return pool, f"{kind} '{model}' defined by {names}"
     return None

@@ -134,12 +134,15 @@ class ClientConnection:
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     async def _read_request(self, event: h11.Request) -> IncomingRequest:
+        # h11's header sequence iterates slowly (item by item through the Sequence protocol):
+        # it is copied once into a list and only the list is read.
+        headers = list(event.headers)
         # h11 caps only a head that is still incomplete; one that arrived whole is checked here.
-        head_size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers)
+        head_size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in headers)
         if head_size > self._limits.max_header_bytes:
             raise _RequestRejected(431, "cligate: request headers are too large")
         limit = self._limits.max_body_bytes
-        for name, value in event.headers:
+        for name, value in headers:
             if name == b"content-length" and int(value) > limit:
                 raise _RequestRejected(413, f"cligate: request body is over {limit} bytes")
         chunks: list[bytes] = []
@@ -158,13 +161,13 @@ class ClientConnection:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         # Checked after the body is read, so the caller sees the 401/403 instead of a reset.
         target = event.target.decode("latin-1")
-        verdict = self._guard.check(target, list(event.headers))
+        verdict = self._guard.check(target, headers)
         if not verdict.allowed:
             raise _RequestRejected(verdict.status, f"cligate: {verdict.reason}")
         return IncomingRequest(
             method=event.method.decode("ascii"),
             target=verdict.target,
-            headers=list(event.headers),
+            headers=headers,
             body=body,
             client=verdict.client,
         )

@@ -507,7 +507,7 @@ class GatewayHandler:
                 self._warned.add((profile.name, item.rule))
                 logger.log(level, "degraded for %s: %s", profile.name, item)
         path, _, query = upstream.generate_target(model, decoded.stream).partition("?")
-        origin, target_path = split_url(upstream_url(provider, path, query))
+        origin, target_path = _split(upstream_url(provider, path, query))
         if origin != _origin_of(provider.base_url):
             raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
         view = ClientView(
@@ -574,7 +574,7 @@ class GatewayHandler:
             elif parsed is not None:
                 body = parsed.with_member("model", upstream_model)
         provider = target.provider
-        origin, target_path = split_url(upstream_url(provider, path, request.query))
+        origin, target_path = _split(upstream_url(provider, path, request.query))
         if origin != _origin_of(provider.base_url):
             # The guard admits only "/…" targets, so this cannot happen; if it ever did, the
             # provider's key would go to another host.
@@ -632,6 +632,12 @@ class GatewayHandler:
                 exc.http_status,
                 f"cligate: the stream from provider '{provider.name}' broke: {exc.message}",
             )
+
+
+@functools.lru_cache(maxsize=256)
+def _split(url: str) -> tuple[Origin, str]:
+    """``split_url``, once per URL: a run sends to a handful of URLs over and over."""
+    return split_url(url)
 
 
 @functools.lru_cache(maxsize=64)
