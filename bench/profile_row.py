@@ -74,7 +74,7 @@ FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^:)]+)(:\d+)?\)$")
 
 def area(stack: list[str]) -> str:
     frames = [match.groupdict() for f in stack if (match := FRAME.match(f))]
-    upstream = any("h11_pool.py" in frame["file"] for frame in frames)
+    upstream = any("upstream/pool.py" in frame["file"] for frame in frames)
     for frame in reversed(frames):
         where = f"{frame['file']}:{frame['function']}"
         for pattern, name in AREAS:

@@ -1,9 +1,10 @@
-"""Reading a response body's HTTP/1.1 framing by hand: chunked, or a known length.
+"""Reading a response body's HTTP/1.1 framing by hand: chunked, a known length, or up to the
+connection's close.
 
-h11 turns every HTTP chunk into an event through its state machine, about 4.7 µs each; a
-provider that sends each SSE event as its own chunk (most do) makes that the bulk of a
+h11 turned every HTTP chunk into an event through its state machine, about 4.7 µs each; a
+provider that sends each SSE event as its own chunk (most do) made that the bulk of a
 pass-through stream's cost. These decoders take whole reads and give back the payload in them
-with a few ``bytes.find`` calls. h11 still parses the response head.
+with a few ``bytes.find`` calls.
 """
 
 from __future__ import annotations
@@ -95,27 +96,34 @@ class LengthBody:
         return payload
 
 
-def body_framing(
-    status: int, headers: list[tuple[bytes, bytes]], method: str
-) -> ChunkedBody | LengthBody | None:
-    """The decoder for this response's body, or None for what h11 had better read (a body
-    delimited by the connection's close, or anything unusual)."""
+class UntilCloseBody:
+    """A body without a length or chunks: it ends when the provider closes the connection
+    (which then cannot be reused)."""
+
+    __slots__ = ()
+    done = False
+    leftover = b""
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+
+BodyReader = ChunkedBody | LengthBody | UntilCloseBody
+
+
+def body_reader(status: int, headers: list[tuple[bytes, bytes]], method: str) -> BodyReader:
+    """How this response's body is framed (RFC 9112, section 6.3)."""
     if method == "HEAD" or status < 200 or status in (204, 304):
-        return None
-    chunked = False
+        return LengthBody(0)
     length: int | None = None
     for name, value in headers:
         if name == b"transfer-encoding":
-            chunked = value.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
-            if not chunked:
-                return None
-        elif name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-    if chunked:
-        return ChunkedBody()
-    if length is not None and length >= 0:
-        return LengthBody(length)
-    return None
+            if value.rsplit(b",", 1)[-1].strip().lower() == b"chunked":
+                return ChunkedBody()
+            return UntilCloseBody()
+        if name == b"content-length":
+            text = value.strip()
+            if not text.isdigit() or (length is not None and int(text) != length):
+                raise FramingError(f"bad content-length {value[:40]!r}")
+            length = int(text)
+    return UntilCloseBody() if length is None else LengthBody(length)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from cligate.upstream.h11_pool import H11Pool
+from cligate.upstream.pool import ConnectionPool
 from cligate.upstream.types import (
     Origin,
     Timeouts,
@@ -60,7 +60,7 @@ class UpstreamSelector:
         self._timeouts = timeouts or Timeouts()
         self._proxies = proxy_environment() if proxies is None else proxies
         self._force = force  # "h11" or "httpx", from CLIGATE_UPSTREAM_CLIENT
-        self._pool = H11Pool(self._timeouts)
+        self._pool = ConnectionPool(self._timeouts)
         self._httpx: UpstreamClient | None = None
         self._via_proxy: dict[str, UpstreamClient] = {}  # one client per configured proxy
         self._decisions: dict[Origin, bool] = {}

@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from cligate.errors import UpstreamUnreachableError
-from cligate.upstream.h11_pool import H11Pool
+from cligate.upstream.pool import ConnectionPool
 from cligate.upstream.types import Origin, UpstreamRequest
 
 ANSWER = b'{"ok": true}'
@@ -55,7 +55,7 @@ def serve_and_send(ca: trustme.CA, cert_host: str, request_host: str) -> bytes:
 
     async def scenario() -> bytes:
         server, port = await tls_server(context)
-        pool = H11Pool()
+        pool = ConnectionPool()
         try:
             response = await pool.send(request_to(request_host, port))
             return b"".join([chunk async for chunk in response.chunks()])

@@ -12,7 +12,8 @@ from cligate.upstream.body_framing import (
     ChunkedBody,
     FramingError,
     LengthBody,
-    body_framing,
+    UntilCloseBody,
+    body_reader,
 )
 
 
@@ -108,16 +109,31 @@ def test_a_known_length_body() -> None:
         (200, [(b"transfer-encoding", b"chunked")], "POST", ChunkedBody),
         (200, [(b"content-length", b"12")], "POST", LengthBody),
         (200, [(b"transfer-encoding", b"gzip, chunked")], "POST", ChunkedBody),
-        (200, [(b"transfer-encoding", b"gzip")], "POST", None),  # close-delimited: h11's
-        (200, [], "POST", None),
-        (200, [(b"content-length", b"12")], "HEAD", None),
-        (204, [], "POST", None),
-        (304, [(b"content-length", b"12")], "GET", None),
-        (200, [(b"content-length", b"twelve")], "POST", None),
+        (200, [(b"transfer-encoding", b"gzip")], "POST", UntilCloseBody),
+        (200, [], "POST", UntilCloseBody),
+        (
+            200,
+            [(b"content-length", b"12"), (b"transfer-encoding", b"chunked")],
+            "POST",
+            ChunkedBody,
+        ),
     ],
 )
-def test_which_bodies_are_read_by_hand(
-    status: int, headers: list[tuple[bytes, bytes]], method: str, kind: type | None
+def test_how_each_body_is_framed(
+    status: int, headers: list[tuple[bytes, bytes]], method: str, kind: type
 ) -> None:
-    framing = body_framing(status, headers, method)
-    assert (type(framing) if framing is not None else None) is kind
+    assert type(body_reader(status, headers, method)) is kind
+
+
+@pytest.mark.parametrize(
+    ("status", "method"), [(200, "HEAD"), (204, "POST"), (304, "GET"), (101, "GET")]
+)
+def test_answers_that_have_no_body(status: int, method: str) -> None:
+    reader = body_reader(status, [(b"content-length", b"12")], method)
+    assert isinstance(reader, LengthBody) and reader.done
+
+
+@pytest.mark.parametrize("value", [b"twelve", b"-1", b"1, 2"])
+def test_a_bad_content_length_is_a_framing_error(value: bytes) -> None:
+    with pytest.raises(FramingError):
+        body_reader(200, [(b"content-length", value)], "POST")

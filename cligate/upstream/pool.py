@@ -1,9 +1,11 @@
-"""A small HTTP/1.1 client connection pool on h11 and asyncio streams: the per-request hot path.
+"""A small HTTP/1.1 client connection pool on asyncio streams: the per-request hot path.
 
 Measured on a 2-core machine with the proxy pinned to one core, forwarding through
-``httpx.AsyncClient`` reached about a tenth of the throughput of forwarding through a bare h11
-pool, so requests to providers go through this pool and httpx handles what it does better
-(HTTP proxies, see ``upstream/selector.py``). Both sit behind ``UpstreamClient``.
+``httpx.AsyncClient`` reached about a tenth of the throughput of forwarding through a bare
+h11 pool, and h11 itself then cost about a sixth of cligate's CPU per request; so requests to
+providers go through this pool, whose HTTP is written by hand (``http1.py`` for heads,
+``body_framing.py`` for bodies), and httpx handles what it does better (HTTP proxies, see
+``upstream/selector.py``). Both sit behind ``UpstreamClient``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ import math
 import ssl
 from collections.abc import AsyncIterator
 
-import h11
-
 from cligate.errors import UpstreamProtocolError, UpstreamTimeoutError, UpstreamUnreachableError
 from cligate.idle_timer import IdleTimer
-from cligate.upstream.body_framing import ChunkedBody, FramingError, LengthBody, body_framing
+from cligate.upstream.body_framing import BodyReader, FramingError, UntilCloseBody, body_reader
+from cligate.upstream.http1 import ResponseHeadError, parse_response_head, request_head
 from cligate.upstream.tls import default_ssl_context
 from cligate.upstream.types import Origin, Timeouts, UpstreamRequest
 
@@ -27,12 +28,11 @@ STALE_RETRY_WINDOW = 1.0
 
 
 class _Connection:
-    __slots__ = ("deadline", "h11", "overdue", "reader", "timer", "writer")
+    __slots__ = ("deadline", "overdue", "reader", "timer", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT)
         # Aborts the connection when a response stalls; idle in the pool it never fires.
         self.timer = IdleTimer(asyncio.get_running_loop(), math.inf, writer.transport.abort)
         # The provider's limit on a whole attempt, when it has one (most have none).
@@ -73,62 +73,60 @@ class _Connection:
         self.writer.close()
 
 
-class H11Response:
+class PooledResponse:
     """A response whose body is read from the connection as the caller iterates."""
 
     def __init__(
         self,
-        pool: H11Pool,
+        pool: ConnectionPool,
         origin: Origin,
         connection: _Connection,
-        response: h11.Response,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: BodyReader,
+        received: bytes,
+        keep_alive: bool,
         timeouts: Timeouts,
-        method: str = "POST",
     ) -> None:
-        self.status = response.status_code
-        self.headers: list[tuple[bytes, bytes]] = list(response.headers)
+        self.status = status
+        self.headers = headers
         self._pool = pool
         self._origin = origin
-        self._timeouts = timeouts
         self._connection: _Connection | None = connection
-        self._framing = body_framing(self.status, self.headers, method)
+        self._body = body
+        self._received = received  # body bytes that came with the head
+        self._keep_alive = keep_alive
+        self._timeouts = timeouts
         connection.timer.set_timeout(timeouts.idle)
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        """The payload, one piece per read: a provider that sends each SSE event as its own
+        HTTP chunk would otherwise cost a task switch and a client write per event."""
         connection = self._connection
         if connection is None:
             return
-        if self._framing is not None:
-            async for piece in self._framed_chunks(connection, self._framing):
-                yield piece
-            return
-        # Everything one read brought is yielded as one piece: a provider that sends each SSE
-        # event as its own HTTP chunk would otherwise cost a task switch and a client write
-        # per event.
-        pending: list[bytes] = []
+        body, data = self._body, self._received
+        self._received = b""
         try:
             while True:
-                event = connection.h11.next_event()
-                if event is h11.NEED_DATA:
-                    if pending:
-                        yield b"".join(pending)
-                        pending.clear()
-                    data = await connection.read()
-                    if not data:
-                        self._raise_if_timed_out(connection)
-                    connection.h11.receive_data(data)
-                elif type(event) is h11.Data:
-                    pending.append(bytes(event.data))
-                elif type(event) is h11.EndOfMessage:
-                    self._release()  # before the last yield: the reader may stop there
-                    if pending:
-                        yield b"".join(pending)
-                    return
-                else:  # ConnectionClosed or anything unexpected
+                if data or body.done:
+                    piece = body.feed(data) if data else b""
+                    if body.done:
+                        self._release(body.leftover)  # before the last yield: it may be last
+                        if piece:
+                            yield piece
+                        return
+                    if piece:
+                        yield piece
+                data = await connection.read()
+                if not data:
+                    self._raise_if_timed_out(connection)
+                    if isinstance(body, UntilCloseBody):
+                        connection.close()  # the close was the body's end
+                        self._connection = None
+                        return
                     raise UpstreamProtocolError(f"{self._origin.url} closed the response early")
-        except h11.RemoteProtocolError as exc:
-            if pending:  # what arrived whole before the broken framing still counts
-                yield b"".join(pending)
+        except FramingError as exc:
             raise UpstreamProtocolError(
                 f"{self._origin.url} broke the HTTP response: {exc}"
             ) from exc
@@ -141,48 +139,13 @@ class H11Response:
             # An abandoned or failed body leaves the connection in an unknown state.
             await self.aclose()
 
-    async def _framed_chunks(
-        self, connection: _Connection, body: ChunkedBody | LengthBody
-    ) -> AsyncIterator[bytes]:
-        """The body read through ``body_framing``'s decoder; h11 only parsed the head."""
-        data = connection.h11.trailing_data[0]
-        try:
-            while True:
-                if data:
-                    piece = body.feed(data)
-                    if body.done:
-                        self._release_fresh(body.leftover)  # before the last yield
-                        if piece:
-                            yield piece
-                        return
-                    if piece:
-                        yield piece
-                data = await connection.read()
-                if not data:
-                    self._raise_if_timed_out(connection)
-                    raise UpstreamProtocolError(f"{self._origin.url} closed the response early")
-        except FramingError as exc:
-            raise UpstreamProtocolError(
-                f"{self._origin.url} broke the HTTP response: {exc}"
-            ) from exc
-        except (ConnectionError, OSError) as exc:
-            self._raise_if_timed_out(connection)
-            raise UpstreamProtocolError(
-                f"connection to {self._origin.url} failed mid-response: {exc}"
-            ) from exc
-        finally:
-            await self.aclose()
-
-    def _release_fresh(self, leftover: bytes) -> None:
-        """The body was read by hand, so h11's state is mid-body: the connection goes back to
-        the pool with a new h11 state (a clean message boundary needs no history)."""
+    def _release(self, leftover: bytes) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if leftover:  # bytes after the body: the connection's state is unknown
+        if leftover or not self._keep_alive:  # bytes after the body: state unknown
             connection.close()
             return
-        connection.h11 = h11.Connection(h11.CLIENT)
         self._pool.release(self._origin, connection)
 
     def _raise_if_timed_out(self, connection: _Connection) -> None:
@@ -197,18 +160,13 @@ class H11Response:
                 f"no data from {url} for {self._timeouts.idle:g} s (idle limit)"
             )
 
-    def _release(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            self._pool.release(self._origin, connection)
-
     async def aclose(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
 
 
-class H11Pool:
+class ConnectionPool:
     """Keeps idle keep-alive connections per origin and reuses them."""
 
     def __init__(self, timeouts: Timeouts | None = None, max_idle_per_origin: int = 64) -> None:
@@ -217,14 +175,24 @@ class H11Pool:
         self._idle: dict[Origin, list[_Connection]] = {}
         self._ssl: ssl.SSLContext | None = None
 
-    async def send(self, request: UpstreamRequest) -> H11Response:
+    async def send(self, request: UpstreamRequest) -> PooledResponse:
         origin = request.origin
         timeouts = request.timeouts or self.timeouts
+        try:
+            head = request_head(
+                request.method,
+                request.target,
+                origin.host_header,
+                request.headers,
+                len(request.body),
+            )
+        except ValueError as exc:
+            raise UpstreamProtocolError(f"cannot send to {origin.url}: {exc}") from None
         connection = self._take_idle(origin)
         if connection is not None:
             sent_at = asyncio.get_running_loop().time()
             try:
-                return await self._exchange(origin, connection, request, timeouts)
+                return await self._exchange(origin, connection, request, head, timeouts)
             except _StaleConnection:
                 connection.close()
                 # The provider closed an idle keep-alive connection as we reused it: an
@@ -238,7 +206,7 @@ class H11Pool:
                     ) from None
         connection = await self._connect(origin, timeouts.connect)
         try:
-            return await self._exchange(origin, connection, request, timeouts)
+            return await self._exchange(origin, connection, request, head, timeouts)
         except _StaleConnection as exc:
             connection.close()
             raise UpstreamProtocolError(
@@ -248,12 +216,6 @@ class H11Pool:
     def release(self, origin: Origin, connection: _Connection) -> None:
         connection.timer.set_timeout(math.inf)
         connection.unlimit_total()
-        state = connection.h11
-        if state.our_state is h11.DONE and state.their_state is h11.DONE:
-            state.start_next_cycle()
-        elif state.our_state is not h11.IDLE or state.their_state is not h11.IDLE:
-            connection.close()  # mid-message: not reusable
-            return
         idle = self._idle.setdefault(origin, [])
         if len(idle) < self._max_idle:
             idle.append(connection)
@@ -306,62 +268,55 @@ class H11Pool:
         origin: Origin,
         connection: _Connection,
         request: UpstreamRequest,
+        head: bytes,
         timeouts: Timeouts,
-    ) -> H11Response:
-        state = connection.h11
-        headers = [
-            (b"host", origin.host_header),
-            *request.headers,
-            (b"content-length", str(len(request.body)).encode()),
-        ]
-        wire = state.send(
-            h11.Request(method=request.method, target=request.target, headers=headers)
-        )
-        assert wire is not None
-        if request.body:
-            data = state.send(h11.Data(data=request.body))
-            assert data is not None
-            wire += data
-        end = state.send(h11.EndOfMessage())
-        assert end is not None
-        wire += end
-        received_any = False
+    ) -> PooledResponse:
+        received = b""
         connection.timer.set_timeout(timeouts.first_byte)
         connection.limit_total(timeouts.total)
         try:
-            connection.writer.write(wire)
+            connection.writer.write(head + request.body if request.body else head)
             await connection.drain(timeouts.write)
             while True:
-                event = state.next_event()
-                if event is h11.NEED_DATA:
-                    data = await connection.read()
-                    if data:
-                        received_any = True
-                    elif connection.timer.expired or connection.overdue:
+                data = await connection.read()
+                if not data:
+                    if connection.timer.expired or connection.overdue:
                         connection.close()
                         raise self._no_headers(origin, timeouts)
-                    elif not received_any:
+                    if not received:
                         raise _StaleConnection
-                    state.receive_data(data)
-                    continue
-                if type(event) is h11.Response:
-                    return H11Response(self, origin, connection, event, timeouts, request.method)
-                if type(event) is h11.InformationalResponse:
-                    continue
-                raise UpstreamProtocolError(f"{origin.url} closed the connection early")
+                    raise UpstreamProtocolError(f"{origin.url} closed the connection early")
+                received += data
+                while (parsed := parse_response_head(received)) is not None:
+                    response, used = parsed
+                    received = received[used:]
+                    if 100 <= response.status < 200:
+                        continue  # an interim answer (100 Continue…): the real one follows
+                    body = body_reader(response.status, response.headers, request.method)
+                    return PooledResponse(
+                        self,
+                        origin,
+                        connection,
+                        response.status,
+                        response.headers,
+                        body,
+                        received,
+                        response.keep_alive,
+                        timeouts,
+                    )
         except TimeoutError:
             connection.close()
             raise UpstreamTimeoutError(
                 f"{origin.url} did not take the request within {timeouts.write:g} s"
             ) from None
-        except h11.RemoteProtocolError as exc:
+        except (ResponseHeadError, FramingError) as exc:
             connection.close()
             raise UpstreamProtocolError(f"{origin.url} sent a malformed response: {exc}") from exc
         except (ConnectionError, OSError) as exc:
             if connection.timer.expired or connection.overdue:
                 connection.close()
                 raise self._no_headers(origin, timeouts) from exc
-            if not received_any:
+            if not received:
                 raise _StaleConnection from exc
             connection.close()
             raise UpstreamProtocolError(f"connection to {origin.url} failed: {exc}") from exc
