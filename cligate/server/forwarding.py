@@ -120,7 +120,7 @@ def client_headers(upstream: list[tuple[bytes, bytes]]) -> RawHeaders:
 def content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     for name, value in headers:
         if name == b"content-length":
-            return int(value)  # h11 has validated it
+            return int(value)  # checked when the head was read (body_framing)
     return None
 
 

@@ -1,4 +1,4 @@
-"""The httpx-backed upstream client, used where httpx does better than the h11 pool:
+"""The httpx-backed upstream client, used where httpx does better than the connection pool:
 requests that must go through the user's HTTP(S) proxy (``HTTPS_PROXY``, ``ALL_PROXY``)."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Pick the upstream client per origin: the h11 pool for direct connections, httpx when the
-user's proxy settings say the origin must be reached through an HTTP(S) proxy."""
+"""Pick the upstream client per origin: the connection pool (``upstream/pool.py``) for direct
+connections, httpx when the user's proxy settings say the origin must be reached through an
+HTTP(S) proxy."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ class UpstreamSelector:
     ) -> None:
         self._timeouts = timeouts or Timeouts()
         self._proxies = proxy_environment() if proxies is None else proxies
-        self._force = force  # "h11" or "httpx", from CLIGATE_UPSTREAM_CLIENT
+        self._force = force  # "h11" (the pool, named for its first version) or "httpx"
         self._pool = ConnectionPool(self._timeouts)
         self._httpx: UpstreamClient | None = None
         self._via_proxy: dict[str, UpstreamClient] = {}  # one client per configured proxy

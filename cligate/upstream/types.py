@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-# Bytes, as h11 receives and sends them: forwarding a header costs no decode and re-encode.
+# Bytes, as they are read and written: forwarding a header costs no decode and re-encode.
 Headers = list[tuple[bytes, bytes]]
 
 
