@@ -183,10 +183,7 @@ class RunCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
     def shell_complete(self, ctx: ClickContext, incomplete: str) -> list[CompletionItem]:
-        try:
-            from typer._click.shell_completion import CompletionItem
-        except ImportError:  # a typer that uses click itself
-            from click.shell_completion import CompletionItem  # type: ignore[assignment]
+        from typer._click.shell_completion import CompletionItem  # typer ≥ 0.29 vendors click
 
         words = ctx.meta.get(_RAW_ARGS, list(ctx.args))
         return [CompletionItem(value, help=help) for value, help in complete_run(words, incomplete)]
