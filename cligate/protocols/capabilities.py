@@ -44,6 +44,8 @@ class CapabilityProfile:
     # says so: non-reasoning models of several providers refuse the field.
     reasoning_effort: bool = False
     max_output_tokens: int | None = None  # the output limit requests are clamped to
+    # Input tokens the model takes at most, when known ("auto" leaves it out of longer requests).
+    context_window: int | None = None
     max_tokens_param: TokenParam = TokenParam.MAX_TOKENS
     top_k: bool = False
     stop_sequences: bool = True
@@ -181,7 +183,7 @@ def _checked(key: str, value: object) -> object:
         if value not in _REASONING_FIELDS:
             raise ValueError('must be one of "", "reasoning_content", "reasoning"')
         return value
-    if key == "max_output_tokens":
+    if key in ("max_output_tokens", "context_window"):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError("must be a positive integer")
         return value
