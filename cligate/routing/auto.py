@@ -20,6 +20,7 @@ failing (most recent attempts failed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,9 +109,9 @@ def tier_from_model_name(name: str | None) -> str | None:
     """The quality tier a tool's own model name implies (claude-haiku-… → fast)."""
     if not name:
         return None
-    lowered = name.lower()
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))  # whole words: "gemini" is not "mini"
     for keyword, tier in TIER_OF_KEYWORD.items():
-        if keyword in lowered:
+        if keyword in words:
             return tier
     return None
 
