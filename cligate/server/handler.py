@@ -27,6 +27,7 @@ from cligate.protocols.failures import DecodeError
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
 from cligate.protocols.request_facts import estimated_input_tokens, has_images, wants_thinking
+from cligate.routing.health import HealthBook
 from cligate.routing.plan import (
     BACKGROUND_TIER,
     RequestFacts,
@@ -83,11 +84,13 @@ if TYPE_CHECKING:  # translation modules load on a run's first translated reques
     from cligate.observe.trace import RequestTrace, TraceSettings
     from cligate.protocols import ir
     from cligate.protocols.capabilities import Rule
+    from cligate.routing.auto_plan import AutoRouter
     from cligate.server.translated import Exchange
 
 logger = logging.getLogger("cligate.proxy")
 
 _JSON = (b"content-type", b"application/json")
+AUTO = "auto"  # the model name (and prefix, as in auto:cheapest) of routing/auto.py
 # Plain (non-SSE) bodies up to this size are read whole before they are answered.
 BUFFERED_BODY_LIMIT = 4 * 1024 * 1024
 
@@ -141,6 +144,8 @@ class GatewayHandler:
         self._upstream = upstream
         self._requests = 0  # rotates pools round-robin
         self._pool = pool if pool is not None else KeyPool(context.keys)
+        self._health = HealthBook()  # what this handler has seen of each model, for "auto"
+        self._auto: AutoRouter | None = None
         self._warned: set[tuple[str, Rule]] = set()  # lossy degradations already logged
 
     def error_for_path(self, status: int, message: str, path: str) -> OutgoingResponse:
@@ -234,6 +239,7 @@ class GatewayHandler:
                     self._facts(request, protocol, requested_model, parsed),
                     rotation=self._requests - 1,
                 )
+                plan = self._with_auto(plan, request, protocol, requested_model, parsed)
             except RoutingError as exc:
                 return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
         if trace is not None:
@@ -299,11 +305,18 @@ class GatewayHandler:
                     error: UpstreamError | None = None
                     if trace is not None:
                         trace.sending()
+                    sent_at = time.perf_counter()
                     try:
                         response = await self._upstream.send(upstream_request)
                     except UpstreamError as exc:
                         error = exc
                     status = response.status if response is not None else None
+                    self._health.note(
+                        provider.name,
+                        target.upstream_model or requested_model,
+                        ok=status is not None and status < 500 and status != 429,
+                        ttfb_ms=(time.perf_counter() - sent_at) * 1000,
+                    )
                     if trace is not None:
                         outcome = error.message if error is not None else f"answered {status}"
                         model_sent = target.upstream_model or requested_model
@@ -373,6 +386,62 @@ class GatewayHandler:
                 if verdict is Verdict.NEXT_TARGET:
                     break
         return error_response(protocol, 502, _failed(failures))
+
+    def _with_auto(
+        self,
+        plan: RoutePlan,
+        request: IncomingRequest,
+        protocol: WireProtocol,
+        requested_model: str | None,
+        parsed: JsonBody | None,
+    ) -> RoutePlan:
+        """``auto`` asked for (as the model, or by the binding's model or tier): the ranked
+        configured models take the place of the primary target; fallbacks stay after them."""
+        if not (requested_model or "").startswith(AUTO) and not any(
+            (t.upstream_model or "").startswith(AUTO) for t in plan.targets
+        ):
+            return plan  # the common case, checked without loading the auto modules
+        from cligate.routing.auto import Needs, parse_auto, tier_from_model_name
+
+        policy = parse_auto(requested_model)
+        if policy is None:
+            policy = next(
+                (p for t in plan.targets if (p := parse_auto(t.upstream_model)) is not None), None
+            )
+            if policy is None:
+                return plan  # a model whose name merely starts with "auto"
+            rest = [t for t in plan.targets if parse_auto(t.upstream_model) is None]
+        else:
+            rest = list(plan.targets[1:])
+        body = parsed.value if parsed is not None else {}
+        needs = Needs(
+            tools=bool(body.get("tools")),
+            images=has_images(request.body),
+            thinking=wants_thinking(protocol, body),
+            input_tokens=estimated_input_tokens(request.body),
+            tier=tier_from_model_name(requested_model),
+        )
+        if self._auto is None:
+            from cligate.routing.auto_plan import AutoRouter
+
+            self._auto = AutoRouter(
+                self._context.settings, self._context.keys, self._health, self._resting
+            )
+        ranked, lines = self._auto.targets(policy, needs)
+        if not ranked:
+            raise RoutingError(
+                "auto: none of the configured models can serve this request ("
+                + "; ".join(line.strip("- ") for line in lines[1:])
+                + ")"
+            )
+        targets = ranked + [t for t in rest if t not in ranked]
+        return RoutePlan(tuple(targets), (*plan.reasons, *lines))
+
+    def _resting(self, provider: str, model: str) -> bool:
+        if provider not in self._context.keys:
+            return True
+        wait = self._pool.ready_in(provider, model)
+        return wait is None or wait > 0
 
     def _all_resting(self, plan: RoutePlan, requested_model: str | None) -> float | None:
         """Seconds until the first key of any target is usable again, when every target has

@@ -1,0 +1,108 @@
+"""``auto`` in a run: the user's configured models as candidates, their health as the run has
+seen it, and the ranking turned into route targets with the reasons behind them. Loaded on a
+run's first ``auto`` request.
+
+Candidates are the models of providers the run has keys for (never a provider the user has
+not set up): the models chosen in the provider's entry, else its preset's. Their tier and
+capabilities come from the preset and the config (``profile_for``), their price from
+``observe/pricing.py``. Health is kept per (provider, model) for the run: the first-byte times
+of recent answers and whether the most recent attempts failed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping
+
+from cligate.config.settings import ProviderSettings, ResolvedKey, Settings
+from cligate.protocols.kinds import WireProtocol
+from cligate.routing.auto import Candidate, Health, Needs, Policy, Ranking, rank
+from cligate.routing.health import HealthBook
+from cligate.routing.plan import Target
+
+
+class AutoRouter:
+    def __init__(
+        self,
+        settings: Settings,
+        keys: Mapping[str, tuple[ResolvedKey, ...]],
+        health: HealthBook | None = None,
+        resting: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._health = health or HealthBook()
+        self._resting = resting or (lambda provider, model: False)
+        self._candidates: list[Candidate] | None = None
+
+    @property
+    def health_book(self) -> HealthBook:
+        return self._health
+
+    def candidates(self) -> list[Candidate]:
+        if self._candidates is None:
+            self._candidates = [
+                candidate
+                for name, provider in self._settings.providers.items()
+                if self._keys.get(name)
+                for candidate in _provider_candidates(provider)
+            ]
+        return self._candidates
+
+    def rank(self, policy: Policy, needs: Needs) -> Ranking:
+        def health_of(candidate: Candidate) -> Health:
+            health = self._health.health(candidate.provider, candidate.model)
+            if self._resting(candidate.provider, candidate.model):
+                return Health(health.ttfb_ms, health.tokens_per_second, resting=True)
+            return health
+
+        return rank(self.candidates(), needs, policy, health_of)
+
+    def targets(self, policy: Policy, needs: Needs) -> tuple[list[Target], list[str]]:
+        """The ranked models as targets (best first), and the reasons for the record."""
+        ranking = self.rank(policy, needs)
+        providers = self._settings.providers
+        targets = [Target(providers[c.provider], c.model) for c in ranking.ranked]
+        return targets, ranking.explain()
+
+
+def _provider_candidates(provider: ProviderSettings) -> list[Candidate]:
+    from cligate.routing.profiles import profile_for
+
+    tiers: dict[str, str] = {}
+    models = list(provider.models)
+    if provider.preset is not None:
+        from cligate.config.presets import load_presets
+
+        preset = load_presets().get(provider.preset)
+        if preset is not None:
+            tiers = {model: tier for tier, model in preset.tiers.items()}
+            models = models or list(preset.models)
+    found = []
+    for model in dict.fromkeys(models):
+        if any(fnmatch.fnmatchcase(model, pattern) for pattern in provider.exclude):
+            continue
+        profile = profile_for(provider, model)
+        price_in, price_out = _price(provider, model)
+        found.append(
+            Candidate(
+                provider=provider.name,
+                model=model,
+                tier=tiers.get(model),
+                tools=profile.tools,
+                images=profile.images,
+                thinking=provider.protocol in (WireProtocol.ANTHROPIC, WireProtocol.GEMINI)
+                or profile.reasoning_effort,
+                context_window=profile.context_window,
+                price_in=price_in,
+                price_out=price_out,
+            )
+        )
+    return found
+
+
+def _price(provider: ProviderSettings, model: str) -> tuple[float | None, float | None]:
+    from cligate.observe.pricing import price_for
+
+    price = price_for(provider, model)
+    return (None, None) if price is None else (price.input, price.output)

@@ -1,0 +1,53 @@
+"""What a run has seen of each (provider, model): recent first-byte times and failures, for
+``auto`` to rank by and to leave failing models out. Cheap to keep (one small deque entry per
+attempt), so every handler keeps it from its first request."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # kept light: every handler imports this module, few runs use "auto"
+    from cligate.routing.auto import Health
+
+_KEPT = 20  # recent attempts kept per model
+_FAILING_RUN = 3  # this many failures in a row, recently, and a model is left out
+_RECENT_SECONDS = 600.0
+
+
+class _Attempt(NamedTuple):
+    at: float
+    ok: bool
+    ttfb_ms: float | None
+
+
+class HealthBook:
+    """What this run has seen of each (provider, model)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[tuple[str, str], deque[_Attempt]] = {}
+
+    def note(self, provider: str, model: str | None, ok: bool, ttfb_ms: float | None) -> None:
+        if model is None:
+            return
+        seen = self._seen.get((provider, model))
+        if seen is None:
+            seen = self._seen[(provider, model)] = deque(maxlen=_KEPT)
+        seen.append(_Attempt(self._clock(), ok, ttfb_ms))
+
+    def health(self, provider: str, model: str) -> Health:
+        from cligate.routing.auto import Health
+
+        seen = self._seen.get((provider, model))
+        if not seen:
+            return Health()
+        now = self._clock()
+        recent = [a for a in seen if now - a.at <= _RECENT_SECONDS]
+        last = recent[-_FAILING_RUN:]
+        failing = len(last) == _FAILING_RUN and not any(a.ok for a in last)
+        times = sorted(a.ttfb_ms for a in recent if a.ok and a.ttfb_ms is not None)
+        median = times[len(times) // 2] if times else None
+        return Health(ttfb_ms=median, failing=failing)
