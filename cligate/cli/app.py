@@ -181,6 +181,7 @@ def route_explain(
             model = body["model"]
         facts = RequestFacts(model, tokens, thinking, images, background)
         plan = route(settings, binding, spec.protocol, facts)
+        plan = _with_auto(plan, settings, model, facts, body)
         explained = explain_targets(plan, spec.protocol, body, binding.strict)
     except RoutingError as error:
         print(f"cligate: no route: {error}", file=sys.stderr)
@@ -214,6 +215,30 @@ def route_explain(
         elif request_file is not None:
             lines = item.degradations or ("nothing is degraded",)
             print("\n".join(f"  - {line}" for line in lines))
+
+
+def _with_auto(
+    plan: Any, settings: Any, model: str | None, facts: Any, body: dict[str, Any] | None
+) -> Any:
+    """``auto``, as a run would rank it now: the providers whose keys are set, no health yet."""
+    import os
+
+    from cligate.routing.auto import Needs, tier_from_model_name
+    from cligate.routing.auto_plan import AutoRouter, apply_auto, uses_auto
+
+    if not uses_auto(plan, model):
+        return plan
+    from cligate.launcher.run import available_keys
+
+    keys = available_keys(settings, os.environ)
+    needs = Needs(
+        tools=bool(body and body.get("tools")),
+        images=facts.images,
+        thinking=facts.thinking,
+        input_tokens=facts.estimated_input_tokens,
+        tier=tier_from_model_name(model),
+    )
+    return apply_auto(plan, model, AutoRouter(settings, keys), needs)
 
 
 def _request_body(path: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from cligate.config.settings import ProviderSettings, ResolvedKey, Settings
 from cligate.protocols.kinds import WireProtocol
 from cligate.routing.auto import Candidate, Health, Needs, Policy, Ranking, rank
 from cligate.routing.health import HealthBook
-from cligate.routing.plan import Target
+from cligate.routing.plan import RoutePlan, RoutingError, Target
 
 
 class AutoRouter:
@@ -64,6 +64,43 @@ class AutoRouter:
         providers = self._settings.providers
         targets = [Target(providers[c.provider], c.model) for c in ranking.ranked]
         return targets, ranking.explain()
+
+
+def uses_auto(plan: RoutePlan, requested_model: str | None) -> bool:
+    """Whether ``auto`` was asked for: as the model, or by the binding's model or a tier."""
+    from cligate.routing.auto import parse_auto
+
+    return parse_auto(requested_model) is not None or any(
+        parse_auto(t.upstream_model) is not None for t in plan.targets
+    )
+
+
+def apply_auto(
+    plan: RoutePlan, requested_model: str | None, router: AutoRouter, needs: Needs
+) -> RoutePlan:
+    """The ranked configured models take the place of the plan's ``auto`` target (or of its
+    primary target when the tool asked for ``auto``); fallbacks stay after them."""
+    from cligate.routing.auto import parse_auto
+
+    policy = parse_auto(requested_model)
+    reasons = [r for r in plan.reasons if not r.startswith("targets: ")]
+    if policy is None:
+        policy = next(p for t in plan.targets if (p := parse_auto(t.upstream_model)) is not None)
+        rest = [t for t in plan.targets if parse_auto(t.upstream_model) is None]
+    else:
+        rest = list(plan.targets[1:])
+        # How the name "auto" would have been routed means nothing: it is ranked instead.
+        reasons = [f"'{requested_model}' asks for the best configured model", *reasons[1:]]
+    ranked, lines = router.targets(policy, needs)
+    if not ranked:
+        raise RoutingError(
+            "auto: none of the configured models can serve this request ("
+            + "; ".join(line.strip().removeprefix("- ") for line in lines[1:])
+            + ")"
+        )
+    targets = ranked + [t for t in rest if t not in ranked]
+    summary = "targets: " + ", ".join(f"{t.provider.name}:{t.upstream_model}" for t in targets)
+    return RoutePlan(tuple(targets), (*reasons, *lines, summary))
 
 
 def _provider_candidates(provider: ProviderSettings) -> list[Candidate]:

@@ -401,18 +401,11 @@ class GatewayHandler:
             (t.upstream_model or "").startswith(AUTO) for t in plan.targets
         ):
             return plan  # the common case, checked without loading the auto modules
-        from cligate.routing.auto import Needs, parse_auto, tier_from_model_name
+        from cligate.routing.auto import Needs, tier_from_model_name
+        from cligate.routing.auto_plan import AutoRouter, apply_auto, uses_auto
 
-        policy = parse_auto(requested_model)
-        if policy is None:
-            policy = next(
-                (p for t in plan.targets if (p := parse_auto(t.upstream_model)) is not None), None
-            )
-            if policy is None:
-                return plan  # a model whose name merely starts with "auto"
-            rest = [t for t in plan.targets if parse_auto(t.upstream_model) is None]
-        else:
-            rest = list(plan.targets[1:])
+        if not uses_auto(plan, requested_model):
+            return plan  # a model whose name merely starts with "auto"
         body = parsed.value if parsed is not None else {}
         needs = Needs(
             tools=bool(body.get("tools")),
@@ -422,20 +415,10 @@ class GatewayHandler:
             tier=tier_from_model_name(requested_model),
         )
         if self._auto is None:
-            from cligate.routing.auto_plan import AutoRouter
-
             self._auto = AutoRouter(
                 self._context.settings, self._context.keys, self._health, self._resting
             )
-        ranked, lines = self._auto.targets(policy, needs)
-        if not ranked:
-            raise RoutingError(
-                "auto: none of the configured models can serve this request ("
-                + "; ".join(line.strip("- ") for line in lines[1:])
-                + ")"
-            )
-        targets = ranked + [t for t in rest if t not in ranked]
-        return RoutePlan(tuple(targets), (*plan.reasons, *lines))
+        return apply_auto(plan, requested_model, self._auto, needs)
 
     def _resting(self, provider: str, model: str) -> bool:
         if provider not in self._context.keys:
