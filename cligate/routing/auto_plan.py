@@ -12,7 +12,12 @@ of recent answers and whether the most recent attempts failed.
 from __future__ import annotations
 
 import fnmatch
+import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import orjson
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings
 from cligate.protocols.kinds import WireProtocol
@@ -64,6 +69,54 @@ class AutoRouter:
         providers = self._settings.providers
         targets = [Target(providers[c.provider], c.model) for c in ranking.ranked]
         return targets, ranking.explain()
+
+
+_RECORDS_TAIL = 1024 * 1024  # the newest records are at the end: read no more than this
+
+
+def learn_from_records(
+    book: HealthBook, path: Path, skip_run: str | None = None, now: float | None = None
+) -> int:
+    """Note in ``book`` what the request records of the last hour say of each model (earlier
+    runs included; ``skip_run``'s own are in the book already): first-byte time, output tokens
+    per second, failures. Returns how many records were used; a missing or unreadable file
+    teaches nothing."""
+    now = time.time() if now is None else now
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _RECORDS_TAIL))
+            lines = handle.read().split(b"\n")[1 if size > _RECORDS_TAIL else 0 :]
+    except OSError:
+        return 0
+    used = 0
+    for line in lines:
+        try:
+            row = orjson.loads(line)
+            ago = now - datetime.fromisoformat(row["time"]).timestamp()
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if skip_run is not None and row.get("run") == skip_run:
+            continue
+        provider, model = row.get("provider"), row.get("upstream_model")
+        if not isinstance(provider, str) or not isinstance(model, str) or not 0 <= ago <= 3600:
+            continue
+        ok = row.get("outcome") == "ok"
+        ttfb = row.get("ttfb_ms")
+        book.note(provider, model, ok, ttfb if ok else None, _rate(row) if ok else None, ago)
+        used += 1
+    return used
+
+
+def _rate(row: Mapping[str, object]) -> float | None:
+    tokens, latency, ttfb = row.get("tokens"), row.get("latency_ms"), row.get("ttfb_ms")
+    if not isinstance(tokens, Mapping) or not isinstance(latency, int | float):
+        return None
+    output = tokens.get("output")
+    streaming = latency - (ttfb if isinstance(ttfb, int | float) else 0.0)
+    if not isinstance(output, int) or output <= 0 or streaming <= 0:
+        return None
+    return output / (streaming / 1000)
 
 
 def uses_auto(plan: RoutePlan, requested_model: str | None) -> bool:

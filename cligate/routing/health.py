@@ -13,14 +13,15 @@ if TYPE_CHECKING:  # kept light: every handler imports this module, few runs use
     from cligate.routing.auto import Health
 
 _KEPT = 20  # recent attempts kept per model
-_FAILING_RUN = 3  # this many failures in a row, recently, and a model is left out
-_RECENT_SECONDS = 600.0
+_FAILING_RUN = 3  # this many failures in a row, in the last hour, and a model is left out
+_RECENT_SECONDS = 3600.0  # what happened in the last hour counts
 
 
 class _Attempt(NamedTuple):
     at: float
     ok: bool
     ttfb_ms: float | None
+    tokens_per_second: float | None = None
 
 
 class HealthBook:
@@ -30,13 +31,22 @@ class HealthBook:
         self._clock = clock
         self._seen: dict[tuple[str, str], deque[_Attempt]] = {}
 
-    def note(self, provider: str, model: str | None, ok: bool, ttfb_ms: float | None) -> None:
+    def note(
+        self,
+        provider: str,
+        model: str | None,
+        ok: bool,
+        ttfb_ms: float | None,
+        tokens_per_second: float | None = None,
+        ago: float = 0.0,
+    ) -> None:
+        """One attempt, ``ago`` seconds ago (records of earlier runs are noted that way)."""
         if model is None:
             return
         seen = self._seen.get((provider, model))
         if seen is None:
             seen = self._seen[(provider, model)] = deque(maxlen=_KEPT)
-        seen.append(_Attempt(self._clock(), ok, ttfb_ms))
+        seen.append(_Attempt(self._clock() - ago, ok, ttfb_ms, tokens_per_second))
 
     def health(self, provider: str, model: str) -> Health:
         from cligate.routing.auto import Health
@@ -49,5 +59,9 @@ class HealthBook:
         last = recent[-_FAILING_RUN:]
         failing = len(last) == _FAILING_RUN and not any(a.ok for a in last)
         times = sorted(a.ttfb_ms for a in recent if a.ok and a.ttfb_ms is not None)
-        median = times[len(times) // 2] if times else None
-        return Health(ttfb_ms=median, failing=failing)
+        rates = sorted(a.tokens_per_second for a in recent if a.ok and a.tokens_per_second)
+        return Health(
+            ttfb_ms=times[len(times) // 2] if times else None,
+            tokens_per_second=rates[len(rates) // 2] if rates else None,
+            failing=failing,
+        )

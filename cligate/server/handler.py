@@ -402,7 +402,12 @@ class GatewayHandler:
         ):
             return plan  # the common case, checked without loading the auto modules
         from cligate.routing.auto import Needs, tier_from_model_name
-        from cligate.routing.auto_plan import AutoRouter, apply_auto, uses_auto
+        from cligate.routing.auto_plan import (
+            AutoRouter,
+            apply_auto,
+            learn_from_records,
+            uses_auto,
+        )
 
         if not uses_auto(plan, requested_model):
             return plan  # a model whose name merely starts with "auto"
@@ -415,6 +420,9 @@ class GatewayHandler:
             tier=tier_from_model_name(requested_model),
         )
         if self._auto is None:
+            if self._context.trace is not None:  # how each model did lately, earlier runs too
+                trace = self._context.trace
+                learn_from_records(self._health, trace.log.path, skip_run=trace.run)
             self._auto = AutoRouter(
                 self._context.settings, self._context.keys, self._health, self._resting
             )
