@@ -14,24 +14,33 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cligate.config.settings import Settings
 from cligate.errors import CligateError, MissingKeyError, UsageError
 
+if TYPE_CHECKING:
+    from cligate.protocols.kinds import WireProtocol
+
 USAGE = """\
 Usage: cligate run [OPTIONS] TOOL [TOOL ARGS...] [-- TOOL ARGS...]
+       cligate run --protocol PROTOCOL [OPTIONS] -- COMMAND [ARGS...]
 
   Launch TOOL (claude, codex or gemini) with a private proxy in front of it.
   Arguments cligate does not know, and everything after --, go to the tool.
+  With --protocol, any COMMAND is given the standard variables of that protocol
+  (OPENAI_BASE_URL and OPENAI_API_KEY, ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY,
+  or GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY) pointing at the proxy.
 
 Options:
-  --provider NAME  Use this provider instead of the tool's binding.
-  --model MODEL    The model the tool should ask for.
-  --verbose        Log each request to cligate's log file.
-  -h, --help       Show this message and exit.
+  --provider NAME      Use this provider instead of the tool's binding.
+  --model MODEL        The model the tool should ask for.
+  --protocol PROTOCOL  openai-chat, openai-responses, anthropic or gemini.
+  --verbose            Log each request to cligate's log file.
+  -h, --help           Show this message and exit.
 """
 
-_VALUE_OPTIONS = {"--provider": "provider", "--model": "model"}
+_VALUE_OPTIONS = {"--provider": "provider", "--model": "model", "--protocol": "protocol"}
 
 
 @dataclass
@@ -40,6 +49,7 @@ class RunArguments:
     tool_args: list[str] = field(default_factory=list)
     provider: str | None = None
     model: str | None = None
+    protocol: str | None = None  # any command, told the standard variables of this protocol
     verbose: bool = False
     show_help: bool = False
 
@@ -85,6 +95,9 @@ def main(argv: list[str]) -> int:
         if arguments.show_help:
             sys.stdout.write(USAGE)
             return 0
+        protocol = _protocol(arguments.protocol)
+        if protocol is not None and arguments.tool is None and arguments.tool_args:
+            arguments.tool = arguments.tool_args.pop(0)  # cligate run --protocol P -- CMD …
         if arguments.tool is None:
             raise UsageError("which tool? e.g. cligate run claude (see cligate run --help)")
         from cligate.config.paths import config_file, state_dir
@@ -100,12 +113,13 @@ def main(argv: list[str]) -> int:
             provider=arguments.provider,
             model=arguments.model,
             verbose=arguments.verbose,
+            protocol=protocol,
         )
         try:
             return run_tool(request, settings, dict(os.environ))
         except MissingKeyError as error:
             bound = user_settings.tools.get(arguments.tool)
-            if arguments.provider or (bound is not None and bound.provider):
+            if arguments.provider or (bound is not None and bound.provider) or protocol:
                 raise
             if not _first_run(arguments.tool, settings, error):
                 return error.exit_code
@@ -115,6 +129,18 @@ def main(argv: list[str]) -> int:
     except CligateError as error:
         print(f"cligate: error: {error.message}", file=sys.stderr)
         return error.exit_code
+
+
+def _protocol(value: str | None) -> WireProtocol | None:
+    if value is None:
+        return None
+    from cligate.protocols.kinds import WireProtocol
+
+    try:
+        return WireProtocol(value)
+    except ValueError:
+        known = ", ".join(p.value for p in WireProtocol)
+        raise UsageError(f"--protocol takes one of {known}, not '{value}'") from None
 
 
 def _first_run(tool: str, settings: Settings, error: MissingKeyError) -> bool:

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from cligate.config.settings import ResolvedKey, Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
-from cligate.launcher.tools import TOOLS, ToolSpec, known_tools
+from cligate.launcher.tools import TOOLS, ToolSpec, generic_tool, known_tools
 from cligate.launcher.which import find_real, is_shim
 
 if TYPE_CHECKING:
     from cligate.launcher.spawn import SpawnedChild
     from cligate.observe.trace import TraceSettings
+    from cligate.protocols.kinds import WireProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class RunRequest:
     provider: str | None = None
     model: str | None = None
     verbose: bool = False
+    protocol: WireProtocol | None = None  # set for any command (the generic adapter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,10 @@ def find_binary(tool: ToolSpec, env: Mapping[str, str]) -> str:
                 f"{tool.binary}; point it at the {tool.binary} binary"
             )
         return override
+    if os.sep in tool.binary:  # a path given to the generic adapter
+        if os.path.isfile(tool.binary) and os.access(tool.binary, os.X_OK):
+            return tool.binary
+        raise ToolNotInstalledError(f"{tool.binary} is not an executable file")
     found = find_real(tool.binary, env.get("PATH", os.defpath))
     if found.binary is None:
         shims = f", only the cligate shim {found.shims[0]}" if found.shims else ""
@@ -98,9 +104,15 @@ def find_binary(tool: ToolSpec, env: Mapping[str, str]) -> str:
 
 def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> LaunchPlan:
     """Everything ``cligate run`` needs before it starts anything; every error is explained."""
-    tool = TOOLS.get(request.tool)
+    if request.protocol is not None:
+        tool: ToolSpec | None = generic_tool(request.tool, request.protocol)
+    else:
+        tool = TOOLS.get(request.tool)
     if tool is None:
-        raise UsageError(f"unknown tool '{request.tool}'; known tools: {known_tools()}")
+        raise UsageError(
+            f"unknown tool '{request.tool}'; known tools: {known_tools()} (any other command: "
+            f"cligate run --protocol openai-chat -- {request.tool} …)"
+        )
     binding = settings.tools.get(tool.name, ToolBinding())
     provider_name = request.provider or binding.provider
     where = settings.source or "the config file"

@@ -140,5 +140,60 @@ TOOLS: dict[str, ToolSpec] = {
 }
 
 
+# The variables most tools and SDKs read for each protocol: what the generic adapter sets
+# (``cligate run --protocol P -- COMMAND``). Base URL suffix, then the variables.
+GENERIC_VARIABLES: dict[WireProtocol, tuple[str, dict[str, str]]] = {
+    WireProtocol.OPENAI_CHAT: (
+        "/v1",
+        {
+            "OPENAI_BASE_URL": "{base_url}",
+            "OPENAI_API_BASE": "{base_url}",  # older OpenAI SDKs and LiteLLM-based tools
+            "OPENAI_API_KEY": "{secret}",
+        },
+    ),
+    WireProtocol.OPENAI_RESPONSES: (
+        "/v1",
+        {
+            "OPENAI_BASE_URL": "{base_url}",
+            "OPENAI_API_BASE": "{base_url}",
+            "OPENAI_API_KEY": "{secret}",
+        },
+    ),
+    WireProtocol.ANTHROPIC: (
+        "",
+        {
+            "ANTHROPIC_BASE_URL": "{base_url}",
+            "ANTHROPIC_API_KEY": "{secret}",
+            "ANTHROPIC_AUTH_TOKEN": "{secret}",
+        },
+    ),
+    WireProtocol.GEMINI: (
+        "",
+        {
+            "GOOGLE_GEMINI_BASE_URL": "{base_url}",
+            "GEMINI_API_KEY": "{secret}",
+            "GOOGLE_API_KEY": "{secret}",
+        },
+    ),
+}
+
+
+def generic_tool(command: str, protocol: WireProtocol) -> ToolSpec:
+    """Any command, told where the proxy is through its protocol's standard variables; its
+    binding is ``[tools.NAME]`` for the command's file name (or --provider)."""
+    import os
+
+    suffix, variables = GENERIC_VARIABLES[protocol]
+    name = os.path.basename(command)
+    return ToolSpec(
+        name=name,
+        binary=command,
+        protocol=protocol,
+        install_hint=f"install {name}, or give its path",
+        base_url_suffix=suffix,
+        env=dict(variables),
+    )
+
+
 def known_tools() -> str:
     return ", ".join(sorted(TOOLS))
