@@ -4,7 +4,6 @@ lines that point a tool at it."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import signal
 import socket
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cligate.config.settings import ResolvedKey, Settings
 from cligate.errors import CligateError, MissingKeyError, UsageError
+from cligate.hosts import is_loopback_host
 
 if TYPE_CHECKING:
     from cligate.observe.records import RecordLog
@@ -66,7 +66,7 @@ def plan_serve(
     port: int | None,
     allow_remote: bool,
 ) -> ServePlan:
-    remote = not _is_loopback(host)
+    remote = not is_loopback_host(host)
     if remote and not allow_remote:
         raise UsageError(
             f"{host} is reachable from other machines; pass --allow-remote to serve there "
@@ -216,15 +216,6 @@ def _default_key() -> str:
     from cligate.config.serve_key import serve_key
 
     return serve_key(config_dir())
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:

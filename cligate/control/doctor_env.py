@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from cligate.config.settings import Settings
 from cligate.control.doctor_config import env_key_names, providers_in_use
 from cligate.control.doctor_finding import Finding
+from cligate.hosts import is_loopback_host
 from cligate.launcher.tools import TOOLS
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
@@ -54,13 +55,7 @@ def no_proxy_covers(value: str, host: str) -> bool:
 
 
 def _is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def proxy_findings(env: Mapping[str, str], settings: Settings | None) -> list[Finding]:

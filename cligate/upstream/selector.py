@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from cligate.hosts import is_loopback_host
 from cligate.upstream.pool import ConnectionPool
 from cligate.upstream.types import (
     Origin,
@@ -31,24 +32,13 @@ def needs_http_proxy(origin: Origin, proxies: dict[str, str]) -> bool:
     NO_PROXY without localhost is the usual oversight, not an intent."""
     if origin.scheme not in proxies and "all" not in proxies:
         return False
-    if _is_loopback(origin.host):
+    if is_loopback_host(origin.host):
         return False
     import urllib.request
 
     return not urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
         f"{origin.host}:{origin.port}", proxies
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class UpstreamSelector:

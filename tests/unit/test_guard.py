@@ -70,3 +70,15 @@ def test_only_path_targets_are_admitted(target: str) -> None:
     the provider's key there."""
     allowed, status, _ = check(target, host=f"127.0.0.1:{PORT}", x_api_key=SECRET)
     assert (allowed, status) == (False, 400)
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("localhost", True), ("LOCALHOST", True), ("api.localhost", True), ("127.0.0.1", True),
+     ("127.8.9.1", True), ("::1", True), ("[::1]", True), ("0.0.0.0", False),
+     ("192.168.1.2", False), ("localhost.example.com", False), ("", False)],
+)  # fmt: skip
+def test_which_hosts_mean_this_machine(host: str, local: bool) -> None:
+    from cligate.hosts import is_loopback_host
+
+    assert is_loopback_host(host) is local
