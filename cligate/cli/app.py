@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,10 @@ from cligate.cli.completion_command import COMPLETE_VAR, completion_app
 from cligate.cli.providers import providers_app
 from cligate.cli.shims_command import shims_app
 from cligate.errors import CligateError, ConfigError
+
+if TYPE_CHECKING:
+    from cligate.config.settings import Settings
+    from cligate.routing.plan import RequestFacts, RoutePlan
 
 app = typer.Typer(
     name="cligate",
@@ -218,8 +222,12 @@ def route_explain(
 
 
 def _with_auto(
-    plan: Any, settings: Any, model: str | None, facts: Any, body: dict[str, Any] | None
-) -> Any:
+    plan: RoutePlan,
+    settings: Settings,
+    model: str | None,
+    facts: RequestFacts,
+    body: dict[str, Any] | None,
+) -> RoutePlan:
     """``auto``, as a run would rank it now: the providers whose keys are set, no health yet."""
     import os
 

@@ -47,7 +47,9 @@ def main(port: int | None, host: str, allow_remote: bool, show_key: bool, verbos
         plan = plan_serve(settings, os.environ, key, host, port, allow_remote)
     except CligateError as error:
         raise fail(error) from None
-    _configure_logging(verbose)
+    from cligate.observe.log import configure_stderr_log
+
+    configure_stderr_log(verbose)
     try:
         listener = _listen(plan.host, plan.port)
     except OSError as exc:
@@ -230,14 +232,3 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
-
-
-def _configure_logging(verbose: bool) -> None:
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("cligate")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-    root.propagate = False

@@ -16,10 +16,19 @@ class _LazyFileHandler(logging.FileHandler):
         return super()._open()
 
 
+def configure_stderr_log(verbose: bool) -> None:
+    """``cligate serve``: no tool owns the terminal, so the log goes to stderr."""
+    _use(logging.StreamHandler(), verbose)
+
+
 def configure_run_log(verbose: bool) -> None:
     from cligate.config.paths import state_dir
 
     handler = _LazyFileHandler(state_dir() / "cligate.log", delay=True, encoding="utf-8")
+    _use(handler, verbose)
+
+
+def _use(handler: logging.Handler, verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger("cligate")
     root.handlers[:] = [handler]

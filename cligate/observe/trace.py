@@ -19,6 +19,7 @@ import orjson
 from cligate.observe.records import Attempt, RecordLog, RequestRecord
 from cligate.observe.usage import StreamUsage, TokenCounts, counts_from_body
 from cligate.protocols.kinds import WireProtocol
+from cligate.server.forwarding import is_event_stream
 from cligate.upstream.types import UpstreamResponse
 
 OVERHEAD_HEADER = b"x-cligate-overhead-ms"
@@ -201,7 +202,7 @@ class ObservedResponse:
         self._protocol = protocol
         self._stream: StreamUsage | None = None
         self._whole: list[bytes] | None = None
-        if any(n == b"content-type" and b"event-stream" in v for n, v in response.headers):
+        if is_event_stream(response.headers):
             self._stream = StreamUsage(protocol)
         else:
             self._whole = []
