@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import random
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -22,7 +20,7 @@ from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, Too
 from cligate.errors import ConfigError, UpstreamError
 from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
-from cligate.protocols.error_shapes import error_body, stream_error_event
+from cligate.protocols.error_shapes import stream_error_event
 from cligate.protocols.failures import DecodeError
 from cligate.protocols.json_members import JsonBody, parse_json_object
 from cligate.protocols.kinds import WireProtocol
@@ -36,16 +34,15 @@ from cligate.routing.plan import (
     Target,
     route,
 )
+from cligate.server.error_answers import error_response, rate_limited_response
 from cligate.server.forwarding import (
-    client_headers,
-    content_length,
     is_event_stream,
-    split_at_event_boundary,
     translated_headers,
     upstream_headers,
     upstream_url,
 )
 from cligate.server.messages import IncomingRequest, OutgoingResponse
+from cligate.server.passthrough import answer_passed_through
 from cligate.upstream.key_pool import KeyPool
 from cligate.upstream.retry_policy import (
     RetryPolicy,
@@ -89,30 +86,7 @@ if TYPE_CHECKING:  # translation modules load on a run's first translated reques
 
 logger = logging.getLogger("cligate.proxy")
 
-_JSON = (b"content-type", b"application/json")
 AUTO = "auto"  # the model name (and prefix, as in auto:cheapest) of routing/auto.py
-# Plain (non-SSE) bodies up to this size are read whole before they are answered.
-BUFFERED_BODY_LIMIT = 4 * 1024 * 1024
-
-
-# Anthropic's SDKs (and Claude Code) honour this; without it a request that cannot succeed,
-# such as one refused for a wrong secret, is retried for minutes.
-_NO_RETRY = (b"x-should-retry", b"false")
-
-
-def error_response(protocol: WireProtocol, status: int, message: str) -> OutgoingResponse:
-    """An error made by cligate itself, in the caller's protocol."""
-    headers = [_JSON]
-    if status < 500 or status == 501:
-        headers.append(_NO_RETRY)
-    return OutgoingResponse(status, headers, error_body(protocol, status, message))
-
-
-def rate_limited_response(protocol: WireProtocol, seconds: float, message: str) -> OutgoingResponse:
-    """Every key is resting after the provider's 429s: the client hears a 429 too, with the
-    time until a key is usable again, so it waits instead of failing."""
-    headers = [_JSON, (b"retry-after", str(max(1, math.ceil(seconds))).encode())]
-    return OutgoingResponse(429, headers, error_body(protocol, 429, message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +338,7 @@ class GatewayHandler:
                             from cligate.server.translated import answer as answer_translated
 
                             return await answer_translated(response, exchange)
-                        return await self._answer(response, protocol, provider)
+                        return await answer_passed_through(response, protocol, provider)
                     logger.warning(
                         "%s %s -> %s (%s) failed: %s",
                         request.method,
@@ -648,50 +622,6 @@ class GatewayHandler:
             proxy=key.proxy,
             timeouts=provider.timeouts,
         )
-
-    async def _answer(
-        self, response: UpstreamResponse, protocol: WireProtocol, provider: ProviderSettings
-    ) -> OutgoingResponse:
-        headers = client_headers(response.headers)
-        if is_event_stream(response.headers):
-            events = self._relay_events(response, protocol, provider)
-            return OutgoingResponse(response.status, headers, events, response.aclose)
-        length = content_length(response.headers)
-        if length is not None and length <= BUFFERED_BODY_LIMIT:
-            # A complete JSON body, not a stream: read it whole, so it leaves in one write
-            # with the head, and a provider failing mid-body becomes a clear error.
-            try:
-                whole = b"".join([chunk async for chunk in response.chunks()])
-            except UpstreamError as exc:
-                return error_response(
-                    protocol,
-                    exc.http_status,
-                    f"cligate: the answer from provider '{provider.name}' broke: {exc.message}",
-                )
-            return OutgoingResponse(response.status, headers, whole)
-        if length is not None:
-            headers.append((b"content-length", str(length).encode()))
-        return OutgoingResponse(response.status, headers, response.chunks(), response.aclose)
-
-    async def _relay_events(
-        self, response: UpstreamResponse, protocol: WireProtocol, provider: ProviderSettings
-    ) -> AsyncIterator[bytes]:
-        """SSE, relayed event by event as it arrives; a failure ends it with an error event."""
-        pending = b""
-        try:
-            async for chunk in response.chunks():
-                ready, pending = split_at_event_boundary(pending, chunk)
-                if ready:
-                    yield ready
-            if pending:
-                yield pending
-        except UpstreamError as exc:
-            logger.warning("stream from provider %s broke: %s", provider.name, exc.message)
-            yield stream_error_event(
-                protocol,
-                exc.http_status,
-                f"cligate: the stream from provider '{provider.name}' broke: {exc.message}",
-            )
 
 
 @functools.lru_cache(maxsize=256)

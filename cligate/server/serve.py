@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from cligate.config.settings import ResolvedKey, Settings, ToolBinding
 from cligate.protocols.endpoints import Operation, classify
 from cligate.protocols.kinds import WireProtocol
-from cligate.server.handler import GatewayHandler, RunContext, error_response
+from cligate.server.error_answers import error_response
+from cligate.server.handler import GatewayHandler, RunContext
 from cligate.server.messages import IncomingRequest, OutgoingResponse
 from cligate.upstream.key_pool import KeyPool
 from cligate.upstream.types import UpstreamClient

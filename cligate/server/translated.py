@@ -22,6 +22,7 @@ from cligate.protocols.translate import (
     translate_error,
     translate_response,
 )
+from cligate.server.error_answers import error_response
 from cligate.server.forwarding import is_event_stream
 from cligate.server.messages import OutgoingResponse, RawHeaders
 from cligate.upstream.types import UpstreamResponse
@@ -86,8 +87,6 @@ async def answer(response: UpstreamResponse, exchange: Exchange) -> OutgoingResp
 
 
 def _failure(exchange: Exchange, status: int, what: str) -> OutgoingResponse:
-    from cligate.server.handler import error_response
-
     return error_response(
         exchange.client.protocol, status, f"cligate: provider '{exchange.provider}' {what}"
     )
