@@ -14,12 +14,12 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 
 import orjson
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings
+from cligate.observe.query import record_time
 from cligate.protocols.kinds import WireProtocol
 from cligate.routing.auto import Candidate, Health, Needs, Policy, Ranking, rank
 from cligate.routing.health import HealthBook
@@ -93,9 +93,12 @@ def learn_from_records(
     for line in lines:
         try:
             row = orjson.loads(line)
-            ago = now - datetime.fromisoformat(row["time"]).timestamp()
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        except orjson.JSONDecodeError:
             continue
+        moment = record_time(row) if isinstance(row, dict) else None
+        if moment is None:
+            continue
+        ago = now - moment.timestamp()
         if skip_run is not None and row.get("run") == skip_run:
             continue
         provider, model = row.get("provider"), row.get("upstream_model")
