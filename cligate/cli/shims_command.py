@@ -41,13 +41,23 @@ def _directory(given: Path | None) -> Path:
 
 
 def _tools(names: list[str] | None) -> list[ToolSpec]:
+    """The named tools; by default the main three and every other one installed on PATH (a
+    shim for a tool the user does not have would only shadow a later install's name)."""
     from cligate.errors import UsageError
-    from cligate.launcher.tools import TOOLS, known_tools
+    from cligate.launcher.tools import MAIN_TOOLS, TOOLS, known_tools
+    from cligate.launcher.which import find_real
 
     for name in names or ():
         if name not in TOOLS:
             raise UsageError(f"unknown tool '{name}'; known tools: {known_tools()}")
-    return [spec for name, spec in TOOLS.items() if not names or name in names]
+    if names:
+        return [spec for name, spec in TOOLS.items() if name in names]
+    path = os.environ.get("PATH", os.defpath)
+    return [
+        spec
+        for name, spec in TOOLS.items()
+        if name in MAIN_TOOLS or find_real(spec.binary, path).binary is not None
+    ]
 
 
 @shims_app.command("install")
@@ -58,7 +68,8 @@ def install(
         typer.Option(
             "--tool",
             metavar="TOOL",
-            help="Only this tool (repeatable); default: all.",
+            help="Only this tool (repeatable); default: claude, codex, gemini and any other "
+            "supported tool on PATH.",
             autocompletion=complete_tool,
         ),
     ] = None,
@@ -107,10 +118,16 @@ def status(directory: DirOption = None) -> None:
     """For each tool: is its shim installed, is the shim directory on PATH, and does it come
     before the real binary. Exits 1 unless typing the name of each tool with a shim runs the
     shim."""
-    from cligate.launcher.tools import TOOLS
+    from cligate.launcher.tools import MAIN_TOOLS, TOOLS
+    from cligate.shims.manage import is_own_shim
 
     where = _directory(directory)
-    if not _report(where, list(TOOLS.values())):
+    shown = [
+        spec
+        for name, spec in TOOLS.items()
+        if name in MAIN_TOOLS or is_own_shim(where / spec.binary)
+    ]
+    if not _report(where, shown):
         raise typer.Exit(1)
 
 

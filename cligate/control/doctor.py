@@ -69,7 +69,9 @@ def collect_findings(inputs: DoctorInputs, offline: bool = False) -> list[Findin
     settings = config.settings
     in_use = locations.installed | config.user_tools
     with ThreadPoolExecutor(max_workers=2) as pool:
-        versions = pool.submit(tool_findings, locations, inputs.env, inputs.version_probe)
+        versions = pool.submit(
+            tool_findings, locations, inputs.env, inputs.version_probe, config.user_tools
+        )
         reach = None
         if settings is not None and not offline:
             reach = pool.submit(

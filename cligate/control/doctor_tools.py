@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cligate.control.doctor_finding import Finding
 from cligate.launcher.run import binary_override_var
-from cligate.launcher.tools import TOOLS, ToolSpec
+from cligate.launcher.tools import MAIN_TOOLS, TOOLS, ToolSpec
 from cligate.launcher.which import SHIM_MAX_BYTES as SHIM_MAX_BYTES
 from cligate.launcher.which import executables_on_path, is_shim
 
@@ -153,11 +153,16 @@ def locate_tools(env: Mapping[str, str], path: str) -> ToolLocations:
 
 
 def tool_findings(
-    locations: ToolLocations, env: Mapping[str, str], probe: VersionProbe
+    locations: ToolLocations,
+    env: Mapping[str, str],
+    probe: VersionProbe,
+    bound: Collection[str] = (),
 ) -> list[Finding]:
     """One finding per tool (installed and its version, or how to install it), plus shims.
-    The version probes run at the same time."""
+    A missing tool warns when it is one of the main three or bound in the config (``bound``);
+    the other missing ones share one line. The version probes run at the same time."""
     located = locations.located
+    missing: list[str] = []
     with ThreadPoolExecutor(max_workers=len(TOOLS)) as pool:
         answers = {
             name: pool.submit(probe, found.binary, env)
@@ -169,7 +174,9 @@ def tool_findings(
             found = located[name]
             if found.binary is not None:
                 findings.append(_version_finding(tool, found.binary, answers[name].result()))
-            elif not any(f.check == f"tool:{name}" for f in found.findings):
+            elif any(f.check == f"tool:{name}" for f in found.findings):
+                pass  # explained by the locating step (e.g. only a shim was found)
+            elif name in MAIN_TOOLS or name in bound:
                 findings.append(
                     Finding(
                         f"tool:{name}",
@@ -178,5 +185,16 @@ def tool_findings(
                         tool.install_hint,
                     )
                 )
+            else:
+                missing.append(name)
             findings.extend(found.findings)
+    if missing:
+        findings.append(
+            Finding(
+                "tools:others",
+                "info",
+                f"also supported, not installed: {', '.join(missing)}",
+                "install one and run it with: cligate run NAME",
+            )
+        )
     return findings

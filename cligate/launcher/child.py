@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cligate.launcher.tools import ToolSpec
 
@@ -19,12 +19,14 @@ class LaunchValues:
     model: str | None
     # The binding's tiers as the tool should name them: keyword → model id.
     tier_models: tuple[tuple[str, str], ...] = ()
+    run_dir: str = ""  # the run's private directory, for tools with per-run files
 
 
 @dataclass(frozen=True, slots=True)
 class ChildSpec:
     argv: list[str]
     env: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)  # name in run_dir → text
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -54,6 +56,8 @@ def build_child(
         "secret": values.secret,
         "model": values.model or "",
         "model_quoted": json.dumps(values.model or ""),
+        "model_json": json.dumps(values.model or "")[1:-1],
+        "run_dir": values.run_dir,
     }
     env = {k: v for k, v in parent_env.items() if k not in tool.unset_env}
     env.update({k: _fill(v, placeholders) for k, v in tool.env.items()})
@@ -67,4 +71,5 @@ def build_child(
     # A system HTTP proxy must not capture the tool's connection to our loopback proxy.
     no_proxy = _with_loopback(parent_env.get("NO_PROXY") or parent_env.get("no_proxy") or "")
     env["NO_PROXY"] = env["no_proxy"] = no_proxy
-    return ChildSpec(argv=[binary_path, *args, *user_args], env=env)
+    files = {file.name: _fill(file.text, placeholders) for file in tool.files}
+    return ChildSpec(argv=[binary_path, *args, *user_args], env=env, files=files)

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cligate.config.settings import ResolvedKey, Settings, ToolBinding
+from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import ConfigError, MissingKeyError, ToolNotInstalledError, UsageError
 from cligate.launcher.child import LaunchValues, build_child
 from cligate.launcher.tools import TOOLS, ToolSpec, generic_tool, known_tools
@@ -61,7 +61,24 @@ def model_for_tool(plan: LaunchPlan) -> str | None:
     bound = plan.settings.providers[plan.binding.provider or ""]
     if plan.tool.translated_model and bound.protocol is not plan.tool.protocol:
         return plan.tool.translated_model
+    if plan.binding.model is None and plan.tool.needs_model:
+        return default_model(bound)
     return plan.binding.model
+
+
+def default_model(provider: ProviderSettings) -> str | None:
+    """The model a provider answers when nothing names one: the first of the models chosen
+    for it, else its preset's standard tier, else the preset's first model."""
+    if provider.models:
+        return provider.models[0]
+    if provider.preset is None:
+        return None
+    from cligate.config.presets import load_presets
+
+    preset = load_presets().get(provider.preset)
+    if preset is None:
+        return None
+    return preset.tiers.standard or next(iter(preset.models), None)
 
 
 def new_secret() -> str:
@@ -144,6 +161,12 @@ def resolve(request: RunRequest, settings: Settings, env: Mapping[str, str]) -> 
         ) from None
     binary = find_binary(tool, env)
     binding = replace(binding, provider=provider.name, model=request.model or binding.model)
+    if tool.needs_model and binding.model is None and default_model(provider) is None:
+        raise ConfigError(
+            f"{tool.name}'s settings must name a model and provider '{provider.name}' has no "
+            f'default one: pass --model MODEL or set [tools.{tool.name}] model = "MODEL" '
+            f"in {where}"
+        )
     return LaunchPlan(tool, binary, settings, binding, available_keys(settings, env))
 
 
@@ -161,7 +184,7 @@ def available_keys(
 
 @contextlib.contextmanager
 def _tool_environment(plan: LaunchPlan, env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Extra per-run files some tools need (removed afterwards), merged into ``env``."""
+    """Gemini CLI's per-run home (removed afterwards), merged into ``env``."""
     if not plan.tool.needs_gemini_settings:
         yield env
         return
@@ -169,6 +192,33 @@ def _tool_environment(plan: LaunchPlan, env: dict[str, str]) -> Iterator[dict[st
 
     with gemini_home_overlay(env) as extra:
         yield {**env, **extra}
+
+
+@contextlib.contextmanager
+def _run_directory(tool: ToolSpec) -> Iterator[str]:
+    """The run's private directory (0700) for tools with per-run files, removed afterwards;
+    "" for the others."""
+    if not tool.files:
+        yield ""
+        return
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix=f"cligate-{tool.name}-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def write_run_files(run_dir: str, files: Mapping[str, str]) -> None:
+    """Each file readable by the user alone, created fresh (never through a planted link)."""
+    for name, text in files.items():
+        descriptor = os.open(
+            os.path.join(run_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
+        )
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
 
 async def _serve(
@@ -263,10 +313,17 @@ def run_tool(request: RunRequest, settings: Settings, env: dict[str, str]) -> in
 
     plan = resolve(request, settings, env)
     secret = new_secret()
-    with _tool_environment(plan, env) as child_env, bind_loopback() as listener:
+    with (
+        _tool_environment(plan, env) as child_env,
+        _run_directory(plan.tool) as run_dir,
+        bind_loopback() as listener,
+    ):
         proxy_url = f"http://{LOOPBACK}:{listener.getsockname()[1]}"
-        values = LaunchValues(proxy_url, secret, model_for_tool(plan), tier_models(plan))
+        values = LaunchValues(
+            proxy_url, secret, model_for_tool(plan), tier_models(plan), run_dir=run_dir
+        )
         spec = build_child(plan.tool, plan.binary, request.args, values, child_env)
+        write_run_files(run_dir, spec.files)
         become_subreaper()
         hold_signals()
         child: SpawnedChild | None = None

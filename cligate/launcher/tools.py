@@ -1,16 +1,29 @@
 """The table of known tools, as data: how each one is found, what it speaks and how it is told
 where the proxy is.
 
-``{base_url}``, ``{secret}``, ``{model}`` and ``{model_quoted}`` (the model as a TOML/JSON
-string) in values are filled in by ``launcher/child.py``. The facts come from running the real
-CLIs; ``tests/e2e`` checks them against the versions pinned in ``.ci/run``.
+Placeholders in values, filled in by ``launcher/child.py``: ``{base_url}``, ``{secret}``,
+``{model}``, ``{model_quoted}`` (the model as a TOML/JSON string), ``{model_json}`` (the model
+escaped for the inside of a JSON string) and ``{run_dir}`` (a private directory that holds this
+run's files and is removed afterwards). The facts come from running the real CLIs; ``tests/e2e``
+checks them against the versions pinned in ``tests/run``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from cligate.protocols.kinds import WireProtocol
+
+
+@dataclass(frozen=True, slots=True)
+class RunFile:
+    """A file written for one run into its private directory (mode 0600, the directory 0700)
+    and removed with it: a tool's settings that no variable or flag can carry. Never the user's
+    own config, and never the secret where the tool can read it from a variable instead."""
+
+    name: str
+    text: str  # with the same placeholders as env values
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,16 @@ class ToolSpec:
     model_args: tuple[str, ...] = ()
     # Gemini CLI needs its auth type chosen in a settings file; see launcher/gemini_home.py.
     needs_gemini_settings: bool = False
+    # Written into the run's private directory ({run_dir}) before the tool starts.
+    files: tuple[RunFile, ...] = ()
+    # The tool's settings must name a model: without --model or the binding's, the provider's
+    # default model is used (see launcher/run.py).
+    needs_model: bool = False
+    # The arguments for one non-interactive turn, {prompt} standing for the request; the
+    # guides in docs/ and the end-to-end tests both use them.
+    one_shot: tuple[str, ...] = ()
+    # The tool's own name for its shell tool, when it has one a model can call.
+    shell_tool: str | None = None
     # A word in the model name of the tool's background calls (titles, summaries, routing).
     background_hint: str | None = None
     # The words in this tool's model names that a binding's tiers map (opus, flash, …).
@@ -69,6 +92,8 @@ TOOLS: dict[str, ToolSpec] = {
             "ANTHROPIC_SMALL_FAST_MODEL": "{model}",
         },
         unset_env=("ANTHROPIC_API_KEY", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
+        one_shot=("-p", "{prompt}", "--allowedTools", "Bash"),
+        shell_tool="Bash",
         background_hint="haiku",
         tier_keywords=("opus", "sonnet", "haiku"),
         tier_env={
@@ -106,6 +131,8 @@ TOOLS: dict[str, ToolSpec] = {
             "features.apps=false",
         ),
         model_args=("-c", "model={model_quoted}"),
+        one_shot=("exec", "--skip-git-repo-check", "{prompt}"),
+        shell_tool="exec_command",
         # The vendor's own credentials and URL: they must not compete with ours or be seen.
         unset_env=("OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"),
         tier_keywords=("mini", "nano"),
@@ -134,10 +161,235 @@ TOOLS: dict[str, ToolSpec] = {
             "GOOGLE_CLOUD_PROJECT",
         ),
         needs_gemini_settings=True,
+        one_shot=("-p", "{prompt}", "--approval-mode", "yolo"),
+        shell_tool="run_shell_command",
         background_hint="lite",  # the flash-lite routing call of model "auto"
         tier_keywords=("pro", "flash", "lite"),
     ),
 }
+
+# --- tools that speak OpenAI Chat Completions, each told about a provider "cligate" -----------
+# Each JSON setting below is built once; its placeholders are filled per run.
+
+_OPENCODE_CONFIG = {
+    "provider": {
+        "cligate": {
+            "npm": "@ai-sdk/openai-compatible",
+            "name": "cligate",
+            # opencode reads the key from the variable itself: the secret is in no file.
+            "options": {"baseURL": "{base_url}", "apiKey": "{env:CLIGATE_OPENCODE_KEY}"},
+            "models": {"{model_json}": {"name": "{model_json}"}},
+        }
+    },
+    "enabled_providers": ["cligate"],
+    "model": "cligate/{model_json}",
+    "small_model": "cligate/{model_json}",  # its title calls, else the vendor's small model
+    "autoupdate": False,
+    "share": "disabled",
+}
+
+_QWEN_SETTINGS = {
+    # Settings from this file beat the user's and the project's, so a user's "qwen-oauth" or a
+    # provider entry of their own with the same model id cannot take the run elsewhere.
+    "security": {"auth": {"selectedType": "openai"}},
+    "model": {"name": "{model_json}"},
+    "modelProviders": {
+        "openai": [
+            {
+                "id": "{model_json}",
+                "name": "cligate",
+                "baseUrl": "{base_url}",
+                "envKey": "CLIGATE_QWEN_KEY",
+            }
+        ]
+    },
+    "privacy": {"usageStatisticsEnabled": False},  # else it reports usage to an Aliyun host
+    "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+}
+
+# aider loads .env files over the environment (override), the --env-file one last; python-dotenv
+# expands ${VAR}, so the file names the key's variable rather than holding the secret.
+_AIDER_ENV = """\
+OPENAI_API_KEY=${CLIGATE_AIDER_KEY}
+AIDER_OPENAI_API_KEY=${CLIGATE_AIDER_KEY}
+OPENAI_API_BASE={base_url}
+AIDER_OPENAI_API_BASE={base_url}
+OPENAI_BASE_URL={base_url}
+AIDER_MODEL="openai/{model_json}"
+AIDER_WEAK_MODEL="openai/{model_json}"
+AIDER_EDITOR_MODEL="openai/{model_json}"
+AIDER_MODEL_METADATA_FILE={run_dir}/aider-models.json
+AIDER_ANALYTICS=false
+AIDER_CHECK_UPDATE=false
+AIDER_SHOW_RELEASE_NOTES=false
+"""
+# Known to aider this way, the model needs no price list from the internet and gets no
+# "unknown model" warning; cligate's records carry the real usage and cost.
+_AIDER_MODELS = {
+    "openai/{model_json}": {
+        "litellm_provider": "openai",
+        "mode": "chat",
+        "max_input_tokens": 128000,
+        "max_output_tokens": 8192,
+        "input_cost_per_token": 0,
+        "output_cost_per_token": 0,
+    }
+}
+
+_CRUSH_CONFIG = {
+    "providers": {
+        "cligate": {
+            "type": "openai-compat",
+            "base_url": "{base_url}",
+            "api_key": "$CLIGATE_CRUSH_KEY",  # crush expands $VAR itself
+            "models": [
+                {
+                    "id": "{model_json}",
+                    "name": "{model_json}",
+                    "context_window": 128000,
+                    "default_max_tokens": 8192,
+                }
+            ],
+        }
+    },
+    "models": {
+        "large": {"provider": "cligate", "model": "{model_json}"},
+        "small": {"provider": "cligate", "model": "{model_json}"},
+    },
+    "options": {"disable_provider_auto_update": True, "disable_metrics": True},
+}
+
+_OPENCLAW_CONFIG = {
+    "models": {
+        "mode": "replace",  # no provider catalogues discovered or fetched
+        "providers": {
+            "cligate": {
+                "baseUrl": "{base_url}",
+                "apiKey": "${CLIGATE_OPENCLAW_KEY}",
+                "api": "openai-completions",
+                "models": [
+                    {
+                        "id": "{model_json}",
+                        "name": "{model_json}",
+                        "input": ["text"],
+                        "contextWindow": 128000,
+                        "maxTokens": 8192,
+                    }
+                ],
+            }
+        },
+    },
+    "agents": {"defaults": {"model": {"primary": "cligate/{model_json}"}}},
+    "update": {"checkOnStart": False},
+}
+
+# The vendor credentials and endpoints a Chat tool would otherwise reach past cligate.
+_CHAT_TOOL_UNSET = ("OPENAI_API_BASE", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY")
+
+TOOLS.update(
+    {
+        "opencode": ToolSpec(
+            name="opencode",
+            binary="opencode",
+            protocol=WireProtocol.OPENAI_CHAT,
+            install_hint="npm install -g opencode-ai",
+            base_url_suffix="/v1",
+            env={
+                # Merged over the user's global and project config: nothing of theirs edited.
+                "OPENCODE_CONFIG_CONTENT": json.dumps(_OPENCODE_CONFIG),
+                "CLIGATE_OPENCODE_KEY": "{secret}",
+                "OPENCODE_DISABLE_MODELS_FETCH": "1",  # the models.dev catalogue
+                "OPENCODE_DISABLE_AUTOUPDATE": "1",
+            },
+            unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
+            needs_model=True,
+            one_shot=("run", "{prompt}"),
+            shell_tool="bash",
+        ),
+        "qwen": ToolSpec(
+            name="qwen",
+            binary="qwen",
+            protocol=WireProtocol.OPENAI_CHAT,
+            install_hint="npm install -g @qwen-code/qwen-code",
+            base_url_suffix="/v1",
+            env={
+                "QWEN_CODE_SYSTEM_SETTINGS_PATH": "{run_dir}/qwen-settings.json",
+                "CLIGATE_QWEN_KEY": "{secret}",
+                # For a --model of the user's that names no provider entry.
+                "OPENAI_BASE_URL": "{base_url}",
+                "OPENAI_API_KEY": "{secret}",
+                "OPENAI_MODEL": "{model}",
+                "QWEN_CODE_NO_RELAUNCH": "true",  # one node process, as with Gemini CLI
+                "QWEN_CODE_DISABLE_PRECONNECT": "1",
+            },
+            unset_env=(*_CHAT_TOOL_UNSET, "GOOGLE_API_KEY", "QWEN_MODEL", "QWEN_DEFAULT_AUTH_TYPE"),
+            files=(RunFile("qwen-settings.json", json.dumps(_QWEN_SETTINGS, indent=2)),),
+            needs_model=True,
+            one_shot=("--yolo", "{prompt}"),
+            shell_tool="run_shell_command",
+        ),
+        "aider": ToolSpec(
+            name="aider",
+            binary="aider",
+            protocol=WireProtocol.OPENAI_CHAT,
+            install_hint="pipx install aider-chat",
+            base_url_suffix="/v1",
+            env={
+                "CLIGATE_AIDER_KEY": "{secret}",
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # else LiteLLM fetches prices at start
+            },
+            unset_env=("OPENAI_API_KEY", "OPENAI_BASE_URL", *_CHAT_TOOL_UNSET),
+            args=("--env-file", "{run_dir}/aider.env"),
+            files=(
+                RunFile("aider.env", _AIDER_ENV),
+                RunFile("aider-models.json", json.dumps(_AIDER_MODELS, indent=2)),
+            ),
+            needs_model=True,
+            one_shot=("--message", "{prompt}", "--yes-always"),
+        ),
+        "crush": ToolSpec(
+            name="crush",
+            binary="crush",
+            protocol=WireProtocol.OPENAI_CHAT,
+            install_hint="npm install -g @charmland/crush",
+            base_url_suffix="/v1",
+            env={
+                # A global config directory for the run (a project's crush.json still wins).
+                "CRUSH_GLOBAL_CONFIG": "{run_dir}",
+                "CLIGATE_CRUSH_KEY": "{secret}",
+                "CRUSH_DISABLE_PROVIDER_AUTO_UPDATE": "1",
+                "CRUSH_DISABLE_METRICS": "1",
+                "CRUSH_DISABLE_DEFAULT_PROVIDERS": "1",
+            },
+            unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
+            files=(RunFile("crush.json", json.dumps(_CRUSH_CONFIG, indent=2)),),
+            needs_model=True,
+            one_shot=("run", "-q", "{prompt}"),
+            shell_tool="bash",
+        ),
+        "openclaw": ToolSpec(
+            name="openclaw",
+            binary="openclaw",
+            protocol=WireProtocol.OPENAI_CHAT,
+            install_hint="npm install -g openclaw (it needs Node 24.16 or newer)",
+            base_url_suffix="/v1",
+            env={
+                "OPENCLAW_CONFIG_PATH": "{run_dir}/openclaw.json",
+                "CLIGATE_OPENCLAW_KEY": "{secret}",
+                "OPENCLAW_NO_AUTO_UPDATE": "1",
+            },
+            unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
+            files=(RunFile("openclaw.json", json.dumps(_OPENCLAW_CONFIG, indent=2)),),
+            needs_model=True,
+            one_shot=("agent", "--local", "-m", "{prompt}"),
+            shell_tool="exec",
+        ),
+    }
+)
+
+# The tools cligate was first built for: doctor warns when one is missing, selftest and the
+# shims cover them by default. The others are reported only when installed or bound.
+MAIN_TOOLS = ("claude", "codex", "gemini")
 
 
 # The variables most tools and SDKs read for each protocol: what the generic adapter sets

@@ -136,7 +136,10 @@ def test_a_healthy_setup_is_all_ok(sandbox: Sandbox, upstream: FakeUpstream) -> 
     assert status == 0
     assert document["ok"] is True
     found = by_check(document)
-    assert {f["status"] for f in document["findings"]} == {"ok"}
+    assert {f["status"] for f in document["findings"]} == {"ok", "info"}
+    # The tools beyond the main three that are not installed share one informational line.
+    assert [f["check"] for f in document["findings"] if f["status"] == "info"] == ["tools:others"]
+    assert "opencode" in found["tools:others"]["summary"]
     for tool in PROTOCOL:
         assert found[f"tool:{tool}"]["summary"].startswith(f"{tool} is installed: {tool} 1.2.3")
         assert (
@@ -163,8 +166,12 @@ def test_the_text_report_has_one_line_per_finding_and_no_spinner_off_a_terminal(
     assert status == 0
     assert err == ""  # stdout is not a terminal: no spinner
     lines = out.splitlines()
-    assert lines[-1] == "10 ok"
-    assert all(line.startswith("ok    ") for line in lines[:-1])
+    assert lines[-1] == "10 ok, 1 info"
+    others = [line for line in lines[:-1] if not line.startswith("ok    ")]
+    assert others == [
+        "info  also supported, not installed: opencode, qwen, aider, crush, openclaw",
+        "      fix: install one and run it with: cligate run NAME",
+    ]
 
 
 # --- providers: reachable, unreachable, key refused, offline --------------------------------

@@ -18,7 +18,7 @@ import pytest
 from cligate.cli.app import run_app
 from cligate.errors import ToolNotInstalledError
 from cligate.launcher.run import find_binary
-from cligate.launcher.tools import TOOLS
+from cligate.launcher.tools import MAIN_TOOLS, TOOLS
 from cligate.shims.manage import install, is_own_shim, profile_line, render
 
 REPO = Path(__file__).parents[2]
@@ -101,7 +101,7 @@ def path_shims(box: Box) -> None:
 
 def test_the_repositorys_shims_are_the_rendered_template() -> None:
     """shims/ holds cligate/shims/template.sh rendered for each tool (regenerate with
-    `cligate shims install --dir shims --from-path`)."""
+    the command in shims/README.md)."""
     for tool in TOOLS.values():
         kept = REPO / "shims" / tool.binary
         assert kept.read_text() == render(tool, None), f"{kept} is stale"
@@ -292,14 +292,24 @@ def test_install_writes_executable_shims_atomically(
     assert shims_cli(monkeypatch, box.path(box.bin), "install", "--dir", str(box.shims)) == 0
     assert shims_cli(monkeypatch, box.path(box.bin), "install", "--dir", str(box.shims)) == 0
 
-    assert sorted(p.name for p in box.shims.iterdir()) == sorted(TOOLS)  # no temporary left
-    for tool in TOOLS.values():
+    # By default the main three (the other tools are not on this PATH); no temporary left.
+    assert sorted(p.name for p in box.shims.iterdir()) == sorted(MAIN_TOOLS)
+    for name in MAIN_TOOLS:
+        tool = TOOLS[name]
         shim = box.shims / tool.binary
         assert stat.S_IMODE(shim.stat().st_mode) == 0o755
         assert shim.read_text() == render(tool, sys.executable)
     out = capsys.readouterr().out
     assert f"installed claude, codex, gemini in {box.shims}" in out
     assert f'export PATH="{box.shims}:$PATH"' in out  # the directory is not on PATH yet
+
+
+def test_install_adds_the_other_supported_tools_found_on_path(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_tool(box, "opencode")
+    assert shims_cli(monkeypatch, box.path(box.bin), "install", "--dir", str(box.shims)) == 0
+    assert sorted(p.name for p in box.shims.iterdir()) == sorted([*MAIN_TOOLS, "opencode"])
 
 
 def test_install_only_some_tools(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:

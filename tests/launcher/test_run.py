@@ -127,7 +127,7 @@ def test_unknown_tool_lists_the_known_ones(launch_env: LaunchEnv) -> None:
     result = launch_env.run("run", "cursor")
     assert result.returncode == 2
     assert "unknown tool 'cursor'" in result.stderr
-    assert "claude, codex, gemini" in result.stderr
+    assert "aider, claude, codex, crush, gemini, openclaw, opencode, qwen" in result.stderr
 
 
 def test_tool_not_installed_is_127_with_how_to_install(launch_env: LaunchEnv) -> None:
