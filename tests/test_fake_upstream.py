@@ -667,6 +667,25 @@ def test_chat_pairing_errors() -> None:
     )
 
 
+def test_chat_a_context_note_after_the_tool_results_does_not_hide_them() -> None:
+    """OpenClaw puts a user message of its own after the tool results of a turn."""
+    from tests.fake_upstream.parse import parse_turn
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "exec", "arguments": "{}"}}
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": "show me"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "TOKEN"},
+        {"role": "user", "content": [{"type": "text", "text": "internal context"}]},
+    ]
+    turn = parse_turn("chat", {"model": "m", "messages": messages}, "/v1/chat/completions", 0)
+    assert turn.tool_results == ("TOKEN",)
+    # A new question after a finished answer is still a new question.
+    answered = [*messages[:3], {"role": "assistant", "content": "done"}, messages[0]]
+    turn = parse_turn("chat", {"model": "m", "messages": answered}, "/v1/chat/completions", 0)
+    assert turn.tool_results is None
+
+
 # ---------------------------------------------------------------------------- Gemini
 
 

@@ -381,7 +381,9 @@ TOOLS.update(
             unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
             files=(RunFile("openclaw.json", json.dumps(_OPENCLAW_CONFIG, indent=2)),),
             needs_model=True,
-            one_shot=("agent", "--local", "-m", "{prompt}"),
+            # One turn in the current directory, with a state of its own, the answer alone on
+            # stdout ("agent --local" works in the assistant's own workspace instead).
+            one_shot=("agent", "exec", "{prompt}"),
             shell_tool="exec",
         ),
     }

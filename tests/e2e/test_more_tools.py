@@ -76,9 +76,7 @@ def test_a_chat_tool_runs_its_shell_tool_through_cligate(
     sandbox: Sandbox, chat_upstream: FakeUpstream, tool: str
 ) -> None:
     path = tool_path(sandbox, tool)
-    # OpenClaw's shell runs in its own workspace, not the current directory.
-    token_file = sandbox.work / "token.txt"
-    chat_upstream.set_script(ShellRoundTrip(f"cat {token_file}"))
+    chat_upstream.set_script(ShellRoundTrip("cat token.txt"))
     sandbox.write_config("openai-chat", chat_upstream.base_url + "/v1", tool, model=MODEL)
     before = set(files_left(f"cligate-{tool}-"))
     result = run_cligate(tool, one_shot(tool, "Show me token.txt"), sandbox, timeout=240, PATH=path)

@@ -188,6 +188,18 @@ def _responses(body: dict[str, Any], size: int) -> Turn:
     )
 
 
+def _before_context_notes(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages without the user messages a client puts after its tool results (OpenClaw
+    adds its "internal context" there), so that they do not hide the results; unchanged when
+    no tool result comes before them."""
+    end = len(messages)
+    while end and messages[end - 1].get("role") == "user":
+        end -= 1
+    if end < len(messages) and end and messages[end - 1].get("role") in ("tool", "function"):
+        return messages[:end]
+    return messages
+
+
 def _chat(body: dict[str, Any], size: int) -> Turn:
     tools: list[ToolSpec] = []
     for tool in _dicts(body.get("tools")):
@@ -200,7 +212,7 @@ def _chat(body: dict[str, Any], size: int) -> Turn:
     messages = _dicts(body.get("messages"))
     found: list[str] = []
     found_ids: list[str] = []
-    for message in reversed(messages):
+    for message in reversed(_before_context_notes(messages)):
         role = message.get("role")
         if role in ("tool", "function"):
             found.append(_text_of(message.get("content")))
