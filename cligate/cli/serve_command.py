@@ -88,7 +88,9 @@ def plan_serve(
         clients=clients,
         client_bindings={name: c.binding for name, c in settings.serve.clients.items()},
         keys={name: found for name, found in keys.items() if found},
-        remote=remote,
+        # On this machine's address, --allow-remote is for a tunnel (Cursor calls from its own
+        # servers): requests then carry the tunnel's Host, and the key is the guard.
+        remote=remote or allow_remote,
     )
 
 

@@ -48,13 +48,22 @@ BASH = {
 
 
 class ServeThread:
-    def __init__(self, settings: Settings, keys: dict[str, tuple[ResolvedKey, ...]]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        keys: dict[str, tuple[ResolvedKey, ...]],
+        any_host: bool = False,
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.upstream = UpstreamSelector(proxies={})
         dispatcher = ServeDispatcher(settings, keys, self.upstream, {"cursor": "cursor"})
         self.server = ProxyServer(
-            dispatcher, dispatcher.error_for_path, KEY, clients={"cursor": CURSOR_KEY}
+            dispatcher,
+            dispatcher.error_for_path,
+            KEY,
+            clients={"cursor": CURSOR_KEY},
+            any_host=any_host,
         )
 
     def start(self) -> str:
@@ -275,3 +284,28 @@ def test_a_stop_past_its_grace_ends_a_stream_with_an_error_event(upstream: FakeU
             pass
     stopper.join(15)
     assert "shutting down" in str(caught.value)
+
+
+def test_allow_remote_on_loopback_takes_any_host_for_a_tunnel(upstream: FakeUpstream) -> None:
+    """A tunnel (what Cursor needs: it calls from its own servers) forwards requests to
+    127.0.0.1 with its public Host; --allow-remote accepts them, the key still required."""
+    from cligate.cli.serve_command import plan_serve
+
+    settings = settings_for(upstream)
+    assert plan_serve(settings, {}, KEY, "127.0.0.1", None, allow_remote=True).remote is True
+    assert plan_serve(settings, {}, KEY, "127.0.0.1", None, allow_remote=False).remote is False
+    key = (ResolvedKey(UPSTREAM_KEY, None, "upstream"),)
+    for any_host, expected in ((False, 4), (True, 2)):
+        thread = ServeThread(settings, {"anth": key, "chat": key}, any_host=any_host)
+        url = thread.start()
+        try:
+            body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+            headers = {"host": "cligate-demo.trycloudflare.com", "authorization": f"Bearer {KEY}"}
+            answer = httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers)
+            assert answer.status_code // 100 == expected, answer.text
+            if any_host:
+                no_key = httpx.post(f"{url}/v1/chat/completions", json=body,
+                                    headers={"host": headers["host"]})  # fmt: skip
+                assert no_key.status_code == 401
+        finally:
+            thread.stop()
