@@ -163,23 +163,37 @@ def _records(settings: Settings, plan: ServePlan) -> tuple[RecordLog | None, Tra
     return log, trace_for
 
 
-def env_lines(tool: str, url: str, key: str) -> list[str]:
-    """Shell lines that point ``tool`` at a running ``cligate serve`` at ``url``."""
+def env_lines(tool: str, url: str, key: str, model: str | None = None) -> list[str]:
+    """Shell lines that point ``tool`` at a running ``cligate serve`` at ``url``; ``model`` is
+    the one a tool whose settings must name a model is told."""
     import shlex
 
+    from cligate.launcher.child import LaunchValues, fill, placeholder_values
     from cligate.launcher.tools import TOOLS, known_tools
 
     spec = TOOLS.get(tool)
     if spec is None:
         raise UsageError(f"unknown tool '{tool}'; known tools: {known_tools()}")
-    values = {"base_url": url + spec.base_url_suffix, "secret": key, "model": ""}
+    if spec.files:
+        raise UsageError(
+            f"{tool} takes its settings from a file, which cligate writes for each run: use "
+            f"cligate run {tool}, or point its own settings at {url}{spec.base_url_suffix} "
+            f"(docs/tools/{tool}.md)"
+        )
+    if spec.needs_model and not model:
+        raise UsageError(
+            f"{tool}'s settings must name a model: set [tools.{tool}] model = \"MODEL\""
+        )
+    values = placeholder_values(spec, LaunchValues(url, key, model))
     lines = [f"# {tool} through cligate serve at {url} (keep `cligate serve` running)"]
     lines += [f"unset {name}" for name in spec.unset_env]
-    for name, value in spec.env.items():
-        lines.append(f"export {name}={shlex.quote(value.format(**values))}")
-    if spec.args:
-        arguments = " ".join(shlex.quote(a.format(**values)) for a in spec.args)
-        lines.append(f"alias {spec.binary}={shlex.quote(f'{spec.binary} {arguments}')}")
+    variables = {**spec.env, **(spec.model_env if model else {})}
+    for name, value in variables.items():
+        lines.append(f"export {name}={shlex.quote(fill(value, values))}")
+    arguments = [*spec.args, *(spec.model_args if model else ())]
+    if arguments:
+        joined = " ".join(shlex.quote(fill(a, values)) for a in arguments)
+        lines.append(f"alias {spec.binary}={shlex.quote(f'{spec.binary} {joined}')}")
     if spec.needs_gemini_settings:
         lines.append(
             '# Gemini CLI needs "security.auth.selectedType": "gemini-api-key" in '
@@ -202,10 +216,25 @@ def env_main(tool: str, port: int | None, client: str | None) -> int:
                 raise UsageError(f"no serve client named '{client}' (known: {known})")
             key = entry.key.resolve(os.environ, f"serve client {client}")
         url = f"http://127.0.0.1:{port or settings.serve.port or DEFAULT_PORT}"
-        print("\n".join(env_lines(tool, url, key)))
+        print("\n".join(env_lines(tool, url, key, _model_for(settings, tool))))
     except CligateError as error:
         raise fail(error) from None
     return 0
+
+
+def _model_for(settings: Settings, tool: str) -> str | None:
+    """For a tool whose settings must name a model: its binding's model, else its provider's
+    default (the others ask for what they like; serve routes it by their binding)."""
+    from cligate.launcher.run import default_model
+    from cligate.launcher.tools import TOOLS
+
+    binding = settings.tools.get(tool)
+    if tool not in TOOLS or not TOOLS[tool].needs_model:
+        return None
+    if binding is None or binding.model:
+        return binding.model if binding else None
+    provider = settings.providers.get(binding.provider or "")
+    return default_model(provider) if provider else None
 
 
 def _settings() -> Settings:
