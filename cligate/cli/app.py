@@ -73,8 +73,8 @@ def main_options(
     add_help_option=False,
 )
 def run(ctx: typer.Context) -> None:
-    """Launch TOOL (claude, codex or gemini) with a private proxy in front of it
-    (see: cligate run --help)."""
+    """Launch TOOL (claude, codex, gemini, opencode, qwen, aider, crush, openclaw) with a
+    private proxy in front of it (see: cligate run --help)."""
     from cligate.cli.run_command import main
 
     raise typer.Exit(main(list(ctx.args)))
@@ -128,7 +128,9 @@ def run_app(argv: list[str]) -> int:
 def route_explain(
     tool: Annotated[
         str,
-        typer.Option("--tool", help="claude, codex or gemini.", autocompletion=complete_tool),
+        typer.Option(
+            "--tool", help="A tool: claude, codex, gemini, …", autocompletion=complete_tool
+        ),
     ],
     model: Annotated[
         str | None,
@@ -422,7 +424,7 @@ def serve(
 @app.command("env")
 def env(
     tool: Annotated[
-        str, typer.Argument(help="claude, codex or gemini.", autocompletion=complete_tool)
+        str, typer.Argument(help="claude, codex, gemini or opencode.", autocompletion=complete_tool)
     ],
     port: Annotated[int | None, typer.Option("--port", help="cligate serve's port.")] = None,
     client: Annotated[

@@ -14,7 +14,8 @@ from cligate.errors import CligateError
 
 def bind(
     tool: Annotated[
-        str, typer.Argument(help="claude, codex or gemini.", autocompletion=complete_tool)
+        str,
+        typer.Argument(help="A tool: claude, codex, opencode, …", autocompletion=complete_tool),
     ],
     provider: Annotated[
         str | None,

@@ -26,7 +26,8 @@ USAGE = """\
 Usage: cligate run [OPTIONS] TOOL [TOOL ARGS...] [-- TOOL ARGS...]
        cligate run --protocol PROTOCOL [OPTIONS] -- COMMAND [ARGS...]
 
-  Launch TOOL (claude, codex or gemini) with a private proxy in front of it.
+  Launch TOOL (claude, codex, gemini, opencode, qwen, aider, crush or openclaw)
+  with a private proxy in front of it.
   Arguments cligate does not know, and everything after --, go to the tool.
   With --protocol, any COMMAND is given the standard variables of that protocol
   (OPENAI_BASE_URL and OPENAI_API_KEY, ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY,

@@ -182,7 +182,7 @@ def env_lines(tool: str, url: str, key: str, model: str | None = None) -> list[s
         )
     if spec.needs_model and not model:
         raise UsageError(
-            f"{tool}'s settings must name a model: set [tools.{tool}] model = \"MODEL\""
+            f'{tool}\'s settings must name a model: set [tools.{tool}] model = "MODEL"'
         )
     values = placeholder_values(spec, LaunchValues(url, key, model))
     lines = [f"# {tool} through cligate serve at {url} (keep `cligate serve` running)"]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from cligate.launcher.tools import ToolSpec
 
 shims_app = typer.Typer(
-    help="Shims: typing claude, codex or gemini runs it through cligate.",
+    help="Shims: typing claude, codex, gemini (or another tool) runs it through cligate.",
     no_args_is_help=True,
 )
 

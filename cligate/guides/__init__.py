@@ -1,0 +1,1 @@
+"""The guides in docs/, generated from cligate's tables (see render.py)."""
