@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated
 
@@ -10,6 +11,9 @@ import typer
 from cligate.cli.common import fail
 from cligate.cli.completers import complete_model, complete_provider, complete_tool
 from cligate.errors import CligateError
+
+# A TOML bare key, so the binding is written as [tools.NAME].
+_BINDING_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def bind(
@@ -43,16 +47,29 @@ def bind(
     from cligate.protocols.kinds import can_translate
 
     try:
-        if tool not in TOOLS:
-            raise UsageError(f"unknown tool '{tool}'; known tools: {known_tools()}")
+        spec = TOOLS.get(tool)
+        if spec is None and not _BINDING_NAME.fullmatch(tool):
+            raise UsageError(
+                f"'{tool}' cannot name a binding (letters, digits, '-' and '_'); "
+                f"known tools: {known_tools()}"
+            )
         path = config_file()
         if provider:
             settings = load_effective_settings(path)
             if provider not in settings.providers:
                 known = ", ".join(settings.providers)
                 raise UsageError(f"no provider named '{provider}' (known: {known})")
-            chosen, spec = settings.providers[provider], TOOLS[tool]
-            if not can_translate(spec.protocol, chosen.protocol):
+            chosen = settings.providers[provider]
+            if spec is None:
+                # Not a tool cligate launches: a serve client's binding ([serve.clients.X]
+                # binding = "cursor") or a command run with cligate run --protocol.
+                print(
+                    f"cligate: note: '{tool}' is not a tool cligate launches ({known_tools()}); "
+                    f"its binding is used by a cligate serve client bound to '{tool}' and by "
+                    f"cligate run --protocol P -- {tool}",
+                    file=sys.stderr,
+                )
+            elif not can_translate(spec.protocol, chosen.protocol):
                 print(
                     f"cligate: note: {tool} speaks {spec.protocol.display_name} and "
                     f"'{provider}' speaks {chosen.protocol.display_name}; this version of "
@@ -68,7 +85,7 @@ def bind(
                 )
         tiers = parse_pairs(tier or [], "--tier")
         if not (provider or model or tiers or fallback):
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            if spec is None or not (sys.stdin.isatty() and sys.stdout.isatty()):
                 raise UsageError(
                     "nothing to change: pass --provider, --model, --tier or --fallback "
                     "(or run in a terminal to be asked)"
@@ -76,7 +93,7 @@ def bind(
             from cligate.cli.prompts import Prompter
             from cligate.cli.setup_flow import ask_binding
 
-            answers = ask_binding(Prompter(), load_effective_settings(path), TOOLS[tool])
+            answers = ask_binding(Prompter(), load_effective_settings(path), spec)
             provider, model, tiers = answers.provider, answers.model, answers.tiers
         with editing(path) as document:
             set_binding(document, tool, provider, model, tiers, fallback or [])

@@ -209,11 +209,12 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
         'cannot work (Cursor answers "Access to private networks is forbidden"). cligate must '
         "be reached through a public HTTPS tunnel.",
         steps=(
-            "Give Cursor a client key and a binding of its own in cligate's config "
-            "(`cligate config edit`):\n\n"
+            "Give Cursor a client key of its own in cligate's config (`cligate config edit`) "
+            "and a binding:\n\n"
             '```toml\n[serve.clients.cursor]\nkey = "env:CURSOR_CLIGATE_KEY"   # 16+ '
-            'characters\nbinding = "cursor"\n\n[tools.cursor]\nprovider = "deepseek"\n'
-            'model = "deepseek-flash"\n```',
+            'characters\nbinding = "cursor"\n```\n\n'
+            "```sh\ncligate providers add deepseek --api-key-env DEEPSEEK_API_KEY\n"
+            "cligate bind cursor --provider deepseek --model deepseek-flash\n```",
             "Start cligate and a tunnel to it (any HTTPS tunnel works; cloudflared shown):\n\n"
             '```sh\nexport CURSOR_CLIGATE_KEY="$(openssl rand -hex 24)"\n'
             "cligate serve --allow-remote        # 127.0.0.1:8081, any Host header, key "
@@ -223,8 +224,9 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
             "URL with `/v1` (`https://…trycloudflare.com/v1`).",
             "Add a model with **+ Add model** under a neutral name (not `gpt-…`, `claude-…` "
             "or `gemini-…`, which Cursor treats specially), e.g. `coder`, and make it an alias "
-            "in cligate: `cligate providers add deepseek --alias coder=deepseek-flash "
-            "--replace` (or any alias you already have).",
+            "in cligate (or use any alias you already have):\n\n"
+            "```sh\ncligate providers add deepseek --api-key-env DEEPSEEK_API_KEY "
+            "--alias coder=deepseek-flash --replace\n```",
         ),
         notes=(
             "`--allow-remote` on `127.0.0.1` accepts the tunnel's Host header; the key is then "

@@ -64,7 +64,7 @@ def test_azure_needs_its_resource(config_dir: Path, capsys: pytest.CaptureFixtur
         (["providers", "add", "vertex-gemini"], "not supported yet"),
         (["providers", "add", "groq", "--protocol", "anthropic"], "no anthropic endpoint"),
         (["providers", "add", "groq", "--alias", "oops"], "is not KEY=VALUE"),
-        (["bind", "cursor"], "unknown tool 'cursor'"),
+        (["bind", "my agent", "--provider", "x"], "cannot name a binding"),
         (["bind", "claude", "--provider", "nobody"], "no provider named 'nobody'"),
         (["providers", "remove", "nobody"], "no provider named 'nobody'"),
     ],
@@ -116,6 +116,24 @@ def test_bind_and_remove(config_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert run_app(["providers", "remove", "deepseek"]) == 0
     assert "claude is no longer bound" in capsys.readouterr().out
     assert "provider" not in written(config_dir)["tools"]["claude"]  # type: ignore[index]
+
+
+def test_a_serve_clients_binding_is_set_by_bind_too(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cursor's requests (a serve client with binding = "cursor") and a command run with
+    --protocol use [tools.NAME] bindings of names cligate does not launch."""
+    assert run_app(["providers", "add", "deepseek"]) == 0
+    assert run_app(["bind", "cursor", "--provider", "deepseek", "--model", "deepseek-flash"]) == 0
+    assert written(config_dir)["tools"]["cursor"] == {  # type: ignore[index]
+        "provider": "deepseek",
+        "model": "deepseek-flash",
+    }
+    assert "'cursor' is not a tool cligate launches" in capsys.readouterr().err
+    assert run_app(["bind", "my agent", "--provider", "deepseek"]) == 2
+    assert "cannot name a binding" in capsys.readouterr().err
+    assert run_app(["bind", "cursor"]) == 2  # no questions for a name cligate cannot describe
+    assert "nothing to change" in capsys.readouterr().err
 
 
 def test_binding_a_provider_cligate_cannot_translate_to_warns(
