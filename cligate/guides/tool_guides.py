@@ -289,8 +289,9 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
             "For the Responses or Anthropic protocol, define a named provider with "
             "`api_mode: codex_responses` or `anthropic_messages` under `providers:`.",
         ),
-        checked="Not run by the tests; Hermes Agent 0.19.0 was run by hand against a "
-        "logging server to read its requests. serve's Chat path is tested with the openai SDK.",
+        checked="Tested with PyPI hermes-agent 0.19.0: tests/e2e/test_hermes_serve.py runs the "
+        "`hermes config set` lines below against a `cligate serve` process, then "
+        "`hermes -z`; its `terminal` tool really runs and the output goes back.",
     ),
     "qclaw": ClientGuide(
         title="QClaw",

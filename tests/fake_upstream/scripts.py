@@ -12,8 +12,18 @@ from .schema_instance import minimal_instance
 
 _ids = itertools.count(1)
 
-SHELL_TOOL_NAMES = ("Bash", "exec_command", "shell", "run_shell_command", "shell_command", "bash")
-"""Tool names tried first, in this order (Claude Code, Codex, Gemini CLI, generic)."""
+SHELL_TOOL_NAMES = (
+    "Bash",
+    "exec_command",
+    "shell",
+    "run_shell_command",
+    "shell_command",
+    "bash",
+    "exec",
+    "terminal",
+)
+"""Tool names tried first, in this order (Claude Code, Codex, Gemini CLI and Qwen Code,
+generic, opencode and crush, OpenClaw, Hermes Agent, whose "execute_code" runs Python)."""
 _SHELL_HINTS = ("bash", "shell", "exec")
 _COMMAND_KEYS = ("command", "cmd")
 TOOL_DESCRIPTION = "Run a shell command requested by the fake upstream"

@@ -52,6 +52,7 @@ def test_the_versions_the_guides_name_are_the_ones_tests_run_installs() -> None:
         "aider": "AIDER_VERSION",
         "openclaw": "OPENCLAW_VERSION",
     }
+    assert f"hermes-agent {pins['HERMES_AGENT_VERSION']}:" in CLIENT_GUIDES["hermes"].checked
     for name, guide in TOOL_GUIDES.items():
         if name in pin_of:
             assert guide.tested == pins[pin_of[name]], name
