@@ -26,6 +26,14 @@ CLI_BIN = (
 UPSTREAM_KEY = "e2e-upstream-key"
 
 
+def one_shot(tool: str, prompt: str) -> list[str]:
+    """The tool's one-turn arguments from the adapter table: what its guide in docs/tools
+    shows, so a test that starts with them runs the guide's command."""
+    from cligate.launcher.tools import TOOLS
+
+    return [prompt if arg == "{prompt}" else arg for arg in TOOLS[tool].one_shot]
+
+
 def require_cli(name: str) -> Path:
     path = CLI_BIN / name
     if not path.exists():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cligate.launcher.tools import TOOLS
-from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, run_cligate
+from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, one_shot, run_cligate
 from tests.e2e.test_real_clis import assert_round_trip
 from tests.fake_upstream import FakeUpstream, ShellRoundTrip, TextReply
 
@@ -53,10 +53,6 @@ def tool_path(sandbox: Sandbox, tool: str) -> str:
         (links / "aider").symlink_to(binary)
         folder = links
     return f"{folder}:{sandbox.env()['PATH']}"
-
-
-def one_shot(tool: str, prompt: str) -> list[str]:
-    return [prompt if arg == "{prompt}" else arg for arg in TOOLS[tool].one_shot]
 
 
 @pytest.fixture

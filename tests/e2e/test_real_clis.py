@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, require_cli, run_cligate
+from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, one_shot, require_cli, run_cligate
 from tests.fake_upstream import FakeUpstream, Hang, RecordedRequest, ShellRoundTrip
 
 pytestmark = pytest.mark.e2e
@@ -39,9 +39,7 @@ def test_claude_code_runs_a_tool_through_cligate(sandbox: Sandbox) -> None:
     with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
         sandbox.write_config("anthropic", upstream.base_url, "claude")
         result = run_cligate(
-            "claude",
-            ["-p", "Show me token.txt", "--output-format", "json", "--allowedTools", "Bash"],
-            sandbox,
+            "claude", [*one_shot("claude", "Show me token.txt"), "--output-format", "json"], sandbox
         )
         requests = upstream.requests
     assert result.returncode == 0, result.stderr[-2000:]
@@ -61,15 +59,7 @@ def test_codex_runs_a_tool_through_cligate(sandbox: Sandbox) -> None:
         last_message = sandbox.work / "last.txt"
         result = run_cligate(
             "codex",
-            [
-                "exec",
-                "--skip-git-repo-check",
-                "--color",
-                "never",
-                "-o",
-                str(last_message),
-                "Show me token.txt",
-            ],
+            [*one_shot("codex", "Show me token.txt"), "--color", "never", "-o", str(last_message)],
             sandbox,
         )
         requests = upstream.requests
@@ -97,16 +87,7 @@ def test_gemini_cli_runs_a_tool_through_cligate_leaving_its_settings_alone(
         sandbox.write_config("gemini", upstream.base_url, "gemini")
         result = run_cligate(
             "gemini",
-            [
-                "-p",
-                "Show me token.txt",
-                "-o",
-                "json",
-                "--approval-mode",
-                "yolo",
-                "-m",
-                "gemini-2.5-pro",
-            ],
+            [*one_shot("gemini", "Show me token.txt"), "-o", "json", "-m", "gemini-2.5-pro"],
             sandbox,
             GEMINI_CLI_TRUST_WORKSPACE="true",  # the user's decision, not cligate's
         )
