@@ -27,12 +27,15 @@ if TYPE_CHECKING:
     from cligate.observe.trace import TraceSettings
 
 # A word in a client's user-agent → the binding its requests use (when that binding exists).
+# aider, OpenClaw and Hermes Agent send their SDK's user-agent (OpenAI/Python, OpenAI/JS), so
+# they cannot be told apart this way: give each a serve client key of its own.
 USER_AGENT_BINDINGS = (
     (b"claude-cli", "claude"),
     (b"codex", "codex"),
     (b"geminicli", "gemini"),
     (b"gemini-cli", "gemini"),
     (b"opencode", "opencode"),
+    (b"qwencode", "qwen"),  # QwenCode/0.15.10 (linux; x64)
     (b"qwen-code", "qwen"),
     (b"aider", "aider"),
     (b"crush", "crush"),

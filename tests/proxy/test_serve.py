@@ -236,6 +236,29 @@ def test_the_caller_is_told_apart_by_its_user_agent(served: str, upstream: FakeU
     assert models_sent(upstream) == ["claude-model"]  # claude's binding, though it spoke Chat
 
 
+@pytest.mark.parametrize(
+    ("agent", "binding"),
+    [
+        ("claude-cli/2.1.197 (external, cli)", "claude"),
+        ("QwenCode/0.15.10 (linux; x64)", "qwen"),  # as Qwen Code sends it
+        ("opencode/1.18.33 ai-sdk/provider-utils/4.0.23 runtime/bun/1.3.14", "opencode"),
+        ("OpenAI/Python 2.20.0", "serve"),  # aider and Hermes: their SDK's, so by protocol
+    ],
+)
+def test_real_user_agents_pick_their_tools_binding(agent: str, binding: str) -> None:
+    from cligate.server.messages import IncomingRequest
+
+    settings = Settings(
+        providers={"p": ProviderSettings("p", WireProtocol.OPENAI_CHAT, "http://127.0.0.1:9")},
+        tools={name: ToolBinding(provider="p") for name in ("claude", "qwen", "opencode", "serve")},
+    )
+    dispatcher = ServeDispatcher(settings, {}, UpstreamSelector(proxies={}), {})
+    request = IncomingRequest(
+        "POST", "/v1/chat/completions", [(b"user-agent", agent.encode())], b""
+    )
+    assert dispatcher.binding_name(request, WireProtocol.OPENAI_CHAT) == binding
+
+
 def test_models_lists_what_the_callers_binding_offers(served: str) -> None:
     client = openai.OpenAI(base_url=served + "/v1", api_key=KEY, max_retries=0)
     ids = [m.id for m in client.models.list()]
