@@ -188,6 +188,17 @@ TOOL_GUIDES: dict[str, ToolGuide] = {
 }
 
 
+# The first step of the serve guides: a provider, the binding of Chat clients that have none
+# of their own (by user-agent or client key), and serve itself.
+_SERVE_SETUP = (
+    "Set up a provider and the binding Chat clients use, then start `cligate serve` (keep it "
+    "running; its key is printed by `cligate serve --show-key`):\n\n"
+    f"```sh\ncligate providers add {EXAMPLE_PRESET} --api-key-env DEEPSEEK_API_KEY\n"
+    f"cligate bind serve --provider {EXAMPLE_PRESET} --model {EXAMPLE_MODEL}\n"
+    "cligate serve\n```"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientGuide:
     """An editor or desktop client, pointed at ``cligate serve``."""
@@ -247,7 +258,7 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
         summary="The VS Code extension calls the URL from your machine, so `cligate serve` on "
         "`127.0.0.1` works as it is.",
         steps=(
-            "Start `cligate serve` and read its key: `cligate serve --show-key`.",
+            _SERVE_SETUP,
             "In Cline's settings (⚙), API Provider **OpenAI Compatible**: Base URL "
             "`http://127.0.0.1:8081/v1`, API Key: the key, Model ID: a model of the provider "
             "bound to `[tools.serve]` (or any alias).",
@@ -272,7 +283,7 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
         summary="Nous Research's terminal and desktop agent (PyPI `hermes-agent`). Point its "
         "custom provider at `cligate serve`.",
         steps=(
-            "Start `cligate serve` and read its key: `cligate serve --show-key`.",
+            _SERVE_SETUP,
             "Set Hermes's model provider (it writes `~/.hermes/config.yaml`):\n\n"
             "```sh\nhermes config set model.provider custom\n"
             "hermes config set model.base_url http://127.0.0.1:8081/v1\n"
@@ -299,7 +310,7 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
         summary="Tencent's desktop assistant built on OpenClaw (Windows and macOS). It calls "
         "the model from your machine, so `cligate serve` on `127.0.0.1` is reachable.",
         steps=(
-            "Start `cligate serve` and read its key: `cligate serve --show-key`.",
+            _SERVE_SETUP,
             "In QClaw's chat box, open the model selector → **自定义大模型** (custom model) → "
             "**自定义配置** (custom configuration): Base URL `http://127.0.0.1:8081/v1`, "
             "protocol **OpenAI兼容协议** (OpenAI-compatible), API Key: the key, model name: a "
