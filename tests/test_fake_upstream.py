@@ -667,6 +667,20 @@ def test_chat_pairing_errors() -> None:
     )
 
 
+def test_a_shell_tool_taking_a_list_of_commands_gets_the_command_whole() -> None:
+    """The Cline CLI's run_commands takes whole commands in an array, not an argv."""
+    from tests.fake_upstream.scripts import shell_arguments
+
+    schema = {
+        "type": "object",
+        "properties": {"commands": {"type": "array", "items": {"type": "string"}}},
+        "required": ["commands"],
+    }
+    assert shell_arguments(schema, "cat token.txt") == {"commands": ["cat token.txt"]}
+    argv = {"type": "object", "properties": {"command": {"type": "array"}}}
+    assert shell_arguments(argv, "ls") == {"command": ["bash", "-lc", "ls"]}
+
+
 def test_chat_a_context_note_after_the_tool_results_does_not_hide_them() -> None:
     """OpenClaw puts a user message of its own after the tool results of a turn."""
     from tests.fake_upstream.parse import parse_turn

@@ -265,8 +265,10 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
             "Or API Provider **Anthropic** with **Use custom base URL** "
             "`http://127.0.0.1:8081` (no `/v1`); Cline then only offers Anthropic's model ids, "
             "which cligate routes by `[tools.claude]`'s binding.",
-            "The Cline CLI (`npm install -g cline`): `cline auth -p openai -k KEY -b "
-            'http://127.0.0.1:8081/v1 -m MODEL`, then `cline "…"`.',
+            "The Cline CLI (`npm install -g cline`) is set up the same way:\n\n"
+            '```sh\ncline auth -p openai -k "$(cligate serve --show-key)" '
+            "-b http://127.0.0.1:8081/v1 -m deepseek-flash\n"
+            'cline "explain this repository"\n```',
         ),
         notes=(
             "Cline lists models with `GET /v1/models` when you enter the URL; cligate answers "
@@ -274,8 +276,10 @@ CLIENT_GUIDES: dict[str, ClientGuide] = {
             "Under VS Code Remote (SSH, WSL, containers), 127.0.0.1 is the remote machine: run "
             "`cligate serve` there.",
         ),
-        checked="Not run by the tests (a VS Code extension). The Chat Completions path it "
-        "uses is tested with the official openai SDK against serve in tests/proxy/test_serve.py.",
+        checked="The VS Code extension is not run by the tests. The Cline CLI (npm cline "
+        "3.0.65) is: tests/e2e/test_cline_serve.py runs the `cline auth` line below against a "
+        "`cligate serve` process, then one turn whose `run_commands` tool really runs and "
+        "whose output goes back.",
     ),
     "hermes": ClientGuide(
         title="Hermes Agent",

@@ -21,11 +21,13 @@ SHELL_TOOL_NAMES = (
     "bash",
     "exec",
     "terminal",
+    "run_commands",
 )
 """Tool names tried first, in this order (Claude Code, Codex, Gemini CLI and Qwen Code,
-generic, opencode and crush, OpenClaw, Hermes Agent, whose "execute_code" runs Python)."""
+generic, opencode and crush, OpenClaw, Hermes Agent, whose "execute_code" runs Python, and the
+Cline CLI)."""
 _SHELL_HINTS = ("bash", "shell", "exec")
-_COMMAND_KEYS = ("command", "cmd")
+_COMMAND_KEYS = ("command", "cmd", "commands")
 TOOL_DESCRIPTION = "Run a shell command requested by the fake upstream"
 OUTPUT_CAP = 500
 
@@ -344,7 +346,9 @@ def shell_arguments(schema: dict[str, Any], command: str) -> dict[str, Any]:
         strings = [r for r in required_names if _type_name(props.get(r)) == "string"]
         key = strings[0] if len(strings) == 1 else "command"
     args: dict[str, Any] = {}
-    if _type_name(props.get(key)) == "array":
+    if key == "commands":  # a list of whole commands (the Cline CLI's run_commands)
+        args[key] = [command]
+    elif _type_name(props.get(key)) == "array":  # an argv
         args[key] = ["bash", "-lc", command]
     else:
         args[key] = command

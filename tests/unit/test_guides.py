@@ -53,6 +53,7 @@ def test_the_versions_the_guides_name_are_the_ones_tests_run_installs() -> None:
         "openclaw": "OPENCLAW_VERSION",
     }
     assert f"hermes-agent {pins['HERMES_AGENT_VERSION']}:" in CLIENT_GUIDES["hermes"].checked
+    assert f"npm cline {pins['CLINE_VERSION']})" in CLIENT_GUIDES["cline"].checked
     for name, guide in TOOL_GUIDES.items():
         if name in pin_of:
             assert guide.tested == pins[pin_of[name]], name
