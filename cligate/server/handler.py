@@ -109,6 +109,38 @@ class RunContext:
     trace: TraceSettings | None = None
 
 
+@dataclass(slots=True)
+class _Call:
+    """A request admitted for routing, and what its attempts learn on the way."""
+
+    request: IncomingRequest
+    endpoint: Endpoint
+    parsed: JsonBody | None
+    requested_model: str | None
+    trace: RequestTrace | None
+    started: float
+    failures: list[str] = field(default_factory=list)  # why each key or target was left
+
+    @property
+    def protocol(self) -> WireProtocol:
+        return self.endpoint.protocol
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One request sent to one provider with one key, and what came of it."""
+
+    response: UpstreamResponse | None
+    error: UpstreamError | None
+    exchange: Exchange | None  # set when the request was translated
+    degradations: tuple[str, ...]
+    retry_after: float | None
+
+    @property
+    def status(self) -> int | None:
+        return self.response.status if self.response is not None else None
+
+
 class GatewayHandler:
     def __init__(
         self, context: RunContext, upstream: UpstreamClient, pool: KeyPool | None = None
@@ -159,6 +191,26 @@ class GatewayHandler:
     async def _handle(
         self, request: IncomingRequest, trace: RequestTrace | None
     ) -> OutgoingResponse:
+        call = self._admit(request, trace)
+        if isinstance(call, OutgoingResponse):
+            return call
+        self._requests += 1
+        plan = self._plan(call)
+        if isinstance(plan, OutgoingResponse):
+            return plan
+        if trace is not None:
+            trace.routed(plan.reasons)
+        usable = self._usable(call, plan)
+        if not usable:
+            wait = self._all_resting(plan, call.requested_model)
+            if wait is not None:
+                return rate_limited_response(call.protocol, wait, _failed(call.failures))
+        return await self._try_in_turn(call, plan, usable)
+
+    def _admit(
+        self, request: IncomingRequest, trace: RequestTrace | None
+    ) -> _Call | OutgoingResponse:
+        """The request as a call cligate can route, or the answer that refuses it."""
         started = time.perf_counter()
         context = self._context
         endpoint = classify(request.path, context.tool_protocol)
@@ -196,60 +248,73 @@ class GatewayHandler:
                 requested_model = model_value
             if trace is not None:
                 trace.requested(requested_model, _asks_to_stream(endpoint, parsed))
-        self._requests += 1
+        return _Call(request, endpoint, parsed, requested_model, trace, started)
+
+    def _plan(self, call: _Call) -> RoutePlan | OutgoingResponse:
+        """Where the call goes, in order; a call that is not a model call is answered here
+        when the bound provider speaks another protocol."""
+        context = self._context
         bound = context.settings.providers[context.binding.provider or ""]
-        if endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
-            if bound.protocol is not protocol:
-                return self._local_answer(request, endpoint)
+        if call.endpoint.operation not in (Operation.GENERATE, Operation.COUNT_TOKENS):
+            if bound.protocol is not call.protocol:
+                return self._local_answer(call.request, call.endpoint)
             # Not a model call (model lists, Gemini's other methods): no routing, and never a
             # model rewrite (an embedding model must not become the chat model).
-            plan = RoutePlan((Target(bound, requested_model),), ("not a model call",))
-        else:
-            try:
-                plan = route(
-                    context.settings,
-                    context.binding,
-                    context.tool_protocol,
-                    self._facts(request, protocol, requested_model, parsed),
-                    rotation=self._requests - 1,
-                )
-                plan = self._with_auto(plan, request, protocol, requested_model, parsed)
-            except RoutingError as exc:
-                return error_response(protocol, 400, f"cligate: no route for this request: {exc}")
-        if trace is not None:
-            trace.routed(plan.reasons)
-        failures: list[str] = []
+            return RoutePlan((Target(bound, call.requested_model),), ("not a model call",))
+        facts = self._facts(call.request, call.protocol, call.requested_model, call.parsed)
+        try:
+            plan = route(
+                context.settings,
+                context.binding,
+                context.tool_protocol,
+                facts,
+                rotation=self._requests - 1,
+            )
+            return self._with_auto(
+                plan, call.request, call.protocol, call.requested_model, call.parsed
+            )
+        except RoutingError as exc:
+            return error_response(call.protocol, 400, f"cligate: no route for this request: {exc}")
+
+    def _usable(self, call: _Call, plan: RoutePlan) -> list[tuple[Target, list[ResolvedKey]]]:
+        """The targets with a key that can be used now, each with its keys in order; why the
+        others cannot goes into ``call.failures``."""
         usable: list[tuple[Target, list[ResolvedKey]]] = []
         for target in plan.targets:
             name = target.provider.name
-            if not context.keys.get(name):
+            if not self._context.keys.get(name):
                 api_key = target.provider.api_key
                 missing = api_key.describe() if api_key else "api_keys"
-                failures.append(f"provider '{name}': its key ({missing}) is not set")
+                call.failures.append(f"provider '{name}': its key ({missing}) is not set")
                 continue
             # A rest for one model is kept under the id the provider was sent.
-            keys = self._pool.keys_for(name, target.upstream_model or requested_model)
+            model_sent = target.upstream_model or call.requested_model
+            keys = self._pool.keys_for(name, model_sent)
             if keys:
                 usable.append((target, keys))
             else:
-                model_sent = target.upstream_model or requested_model
                 resting = "; ".join(self._pool.unavailable(name, model_sent))
-                failures.append(f"provider '{name}': no key can be used now ({resting})")
-        if not usable:
-            wait = self._all_resting(plan, requested_model)
-            if wait is not None:
-                return rate_limited_response(protocol, wait, _failed(failures))
+                call.failures.append(f"provider '{name}': no key can be used now ({resting})")
+        return usable
+
+    async def _try_in_turn(
+        self,
+        call: _Call,
+        plan: RoutePlan,
+        usable: list[tuple[Target, list[ResolvedKey]]],
+    ) -> OutgoingResponse:
+        """Each target, each of its keys, with retries, until one answers or none is left."""
+        protocol = call.protocol
         decoded: ir.Request | None = None
         budget = _WaitBudget(self._context.retry)
         for index, (target, keys) in enumerate(usable):
-            provider = target.provider
-            translated = provider.protocol is not protocol
+            translated = target.provider.protocol is not protocol
             if translated and decoded is None:
                 try:
-                    decoded = self._decode(request, endpoint, parsed)
+                    decoded = self._decode(call.request, call.endpoint, call.parsed)
                 except (DecodeError, ValueError) as exc:
                     return error_response(protocol, 400, f"cligate: {exc}")
-                if endpoint.operation is Operation.COUNT_TOKENS:
+                if call.endpoint.operation is Operation.COUNT_TOKENS:
                     from cligate.server.local_answers import token_count
 
                     return token_count(protocol, decoded)
@@ -258,108 +323,151 @@ class GatewayHandler:
                 # The very last option answers whatever it gets: the client then sees the
                 # provider's own status and words.
                 final = index == len(usable) - 1 and keys_left == 0
-                attempt = 0
-                while True:
-                    attempt += 1
-                    exchange: Exchange | None = None
-                    degradations: tuple[str, ...] = ()
-                    if translated:
-                        assert decoded is not None
-                        try:
-                            upstream_request, exchange, degradations = self._translated_request(
-                                request, decoded, requested_model, target, key
-                            )
-                        except DecodeError as exc:  # strict mode, or a request it cannot take
-                            return error_response(protocol, 400, f"cligate: {exc}")
-                    else:
-                        upstream_request = self._upstream_request(
-                            request, endpoint, parsed, requested_model, target, key
-                        )
-                    response: UpstreamResponse | None = None
-                    error: UpstreamError | None = None
-                    if trace is not None:
-                        trace.sending()
-                    sent_at = time.perf_counter()
-                    try:
-                        response = await self._upstream.send(upstream_request)
-                    except UpstreamError as exc:
-                        error = exc
-                    status = response.status if response is not None else None
-                    self._health.note(
-                        provider.name,
-                        target.upstream_model or requested_model,
-                        ok=status is not None and status < 500 and status != 429,
-                        ttfb_ms=(time.perf_counter() - sent_at) * 1000,
-                    )
-                    if trace is not None:
-                        outcome = error.message if error is not None else f"answered {status}"
-                        model_sent = target.upstream_model or requested_model
-                        trace.attempted(provider.name, model_sent, key.label, outcome)
-                    retry_after = (
-                        retry_after_seconds(response.headers, time.time())
-                        if response is not None and response.status >= 400
-                        else None  # only a refusal says when to come back
-                    )
-                    verdict = decide(
-                        self._context.retry,
-                        status=status,
-                        error=error,
-                        attempt=attempt,
-                        keys_left=keys_left,
-                        output_started=False,
-                        retry_after=retry_after,
-                    )
-                    if verdict is Verdict.RETRY:
-                        pause = delay(self._context.retry, attempt, retry_after, random.random)
-                        if not budget.allows(pause):
-                            verdict = move_on(keys_left)
-                    if final and verdict in (Verdict.NEXT_KEY, Verdict.NEXT_TARGET):
-                        verdict = Verdict.ANSWER  # nothing is left to move on to
-                    why = error.message if error is not None else f"answered {status}"
-                    if attempt > 1:
-                        why += f" ({attempt} attempts)"
-                    if verdict is Verdict.ANSWER:
-                        if response is None:
-                            assert error is not None
-                            failures.append(self._failure(target, key, why))
-                            return error_response(protocol, error.http_status, _failed(failures))
-                        self._note_outcome(target, requested_model, key, status, retry_after)
-                        self._log(request, requested_model, target, response.status, started)
-                        self._log_plan(plan, degradations)
-                        if trace is not None:
-                            trace.degraded(degradations)
-                            model_sent = target.upstream_model or requested_model
-                            response = trace.answering(
-                                provider.name, provider.protocol, model_sent, key.label, response
-                            )
-                            if exchange is not None:
-                                exchange = replace(exchange, on_failure=trace.failed)
-                        if exchange is not None:
-                            from cligate.server.translated import answer as answer_translated
+                outcome = await self._with_key(
+                    call, plan, target, key, decoded if translated else None, keys_left, final,
+                    budget,
+                )  # fmt: skip
+                if isinstance(outcome, OutgoingResponse):
+                    return outcome
+                if outcome is Verdict.NEXT_TARGET:
+                    break
+        return error_response(protocol, 502, _failed(call.failures))
 
-                            return await answer_translated(response, exchange)
-                        return await answer_passed_through(response, protocol, provider)
-                    logger.warning(
-                        "%s %s -> %s (%s) failed: %s",
-                        request.method,
-                        request.path,
-                        provider.name,
-                        key.label,
-                        why,
-                    )
-                    if response is not None:
-                        await response.aclose()
-                    if verdict is Verdict.RETRY:
-                        if trace is not None:
-                            trace.waited(pause)
-                        await budget.wait(pause)
-                        continue
-                    failures.append(self._failure(target, key, why))  # once per key
-                    self._note_outcome(target, requested_model, key, status, retry_after)
-                    break
-                if verdict is Verdict.NEXT_TARGET:
-                    break
-        return error_response(protocol, 502, _failed(failures))
+    async def _with_key(
+        self,
+        call: _Call,
+        plan: RoutePlan,
+        target: Target,
+        key: ResolvedKey,
+        decoded: ir.Request | None,
+        keys_left: int,
+        final: bool,
+        budget: _WaitBudget,
+    ) -> OutgoingResponse | Verdict:
+        """One target with one key, retried as the policy says: the answer to relay, or
+        whether to move on to the next key or the next target."""
+        attempt = 0
+        while True:
+            attempt += 1
+            sent = await self._send(call, target, key, decoded)
+            if isinstance(sent, OutgoingResponse):
+                return sent
+            verdict = decide(
+                self._context.retry,
+                status=sent.status,
+                error=sent.error,
+                attempt=attempt,
+                keys_left=keys_left,
+                output_started=False,
+                retry_after=sent.retry_after,
+            )
+            if verdict is Verdict.RETRY:
+                pause = delay(self._context.retry, attempt, sent.retry_after, random.random)
+                if not budget.allows(pause):
+                    verdict = move_on(keys_left)
+            if final and verdict in (Verdict.NEXT_KEY, Verdict.NEXT_TARGET):
+                verdict = Verdict.ANSWER  # nothing is left to move on to
+            why = sent.error.message if sent.error is not None else f"answered {sent.status}"
+            if attempt > 1:
+                why += f" ({attempt} attempts)"
+            if verdict is Verdict.ANSWER:
+                return await self._answer(call, plan, target, key, sent, why)
+            logger.warning(
+                "%s %s -> %s (%s) failed: %s",
+                call.request.method,
+                call.request.path,
+                target.provider.name,
+                key.label,
+                why,
+            )
+            if sent.response is not None:
+                await sent.response.aclose()
+            if verdict is Verdict.RETRY:
+                if call.trace is not None:
+                    call.trace.waited(pause)
+                await budget.wait(pause)
+                continue
+            call.failures.append(self._failure(target, key, why))  # once per key
+            self._note_outcome(target, call.requested_model, key, sent.status, sent.retry_after)
+            return verdict
+
+    async def _send(
+        self, call: _Call, target: Target, key: ResolvedKey, decoded: ir.Request | None
+    ) -> _Attempt | OutgoingResponse:
+        """One request to one provider with one key (translated when ``decoded`` is given),
+        noted in the health book and the record; a request it cannot take is answered 400."""
+        exchange: Exchange | None = None
+        degradations: tuple[str, ...] = ()
+        if decoded is not None:
+            try:
+                upstream_request, exchange, degradations = self._translated_request(
+                    call.request, decoded, call.requested_model, target, key
+                )
+            except DecodeError as exc:  # strict mode, or a request it cannot take
+                return error_response(call.protocol, 400, f"cligate: {exc}")
+        else:
+            upstream_request = self._upstream_request(
+                call.request, call.endpoint, call.parsed, call.requested_model, target, key
+            )
+        response: UpstreamResponse | None = None
+        error: UpstreamError | None = None
+        if call.trace is not None:
+            call.trace.sending()
+        sent_at = time.perf_counter()
+        try:
+            response = await self._upstream.send(upstream_request)
+        except UpstreamError as exc:
+            error = exc
+        status = response.status if response is not None else None
+        model_sent = target.upstream_model or call.requested_model
+        self._health.note(
+            target.provider.name,
+            model_sent,
+            ok=status is not None and status < 500 and status != 429,
+            ttfb_ms=(time.perf_counter() - sent_at) * 1000,
+        )
+        if call.trace is not None:
+            outcome = error.message if error is not None else f"answered {status}"
+            call.trace.attempted(target.provider.name, model_sent, key.label, outcome)
+        retry_after = (
+            retry_after_seconds(response.headers, time.time())
+            if response is not None and response.status >= 400
+            else None  # only a refusal says when to come back
+        )
+        return _Attempt(response, error, exchange, degradations, retry_after)
+
+    async def _answer(
+        self,
+        call: _Call,
+        plan: RoutePlan,
+        target: Target,
+        key: ResolvedKey,
+        sent: _Attempt,
+        why: str,
+    ) -> OutgoingResponse:
+        """Relay what the provider answered (or, with no answer at all, the error)."""
+        provider = target.provider
+        response, exchange = sent.response, sent.exchange
+        if response is None:
+            assert sent.error is not None
+            call.failures.append(self._failure(target, key, why))
+            return error_response(call.protocol, sent.error.http_status, _failed(call.failures))
+        self._note_outcome(target, call.requested_model, key, sent.status, sent.retry_after)
+        self._log(call.request, call.requested_model, target, response.status, call.started)
+        self._log_plan(plan, sent.degradations)
+        if call.trace is not None:
+            call.trace.degraded(sent.degradations)
+            model_sent = target.upstream_model or call.requested_model
+            response = call.trace.answering(
+                provider.name, provider.protocol, model_sent, key.label, response
+            )
+            if exchange is not None:
+                exchange = replace(exchange, on_failure=call.trace.failed)
+        if exchange is not None:
+            from cligate.server.translated import answer as answer_translated
+
+            return await answer_translated(response, exchange)
+        return await answer_passed_through(response, call.protocol, provider)
 
     def _with_auto(
         self,
