@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from cligate.protocols.kinds import WireProtocol
-from cligate.selftest import anthropic_wire, gemini_wire, responses_wire
+from cligate.selftest import anthropic_wire, chat_wire, gemini_wire, responses_wire
 from cligate.selftest.answers import Answer, error_answer, json_answer
 from cligate.selftest.scripts import Reply, Script, answer
 from cligate.selftest.turns import Turn
@@ -83,6 +83,11 @@ def respond(script: Script, api_key: str, request: Request) -> tuple[Answer, Exc
         turn = responses_wire.parse(data, size)
         reply = answer(script, turn)
         return done(responses_wire.render(turn, reply), reply.step, turn, reply)
+    if protocol is WireProtocol.OPENAI_CHAT:
+        turn = chat_wire.parse(data, size)
+        reply = answer(script, turn)
+        rendered = chat_wire.render(turn, reply, chat_wire.include_usage(data))
+        return done(rendered, reply.step, turn, reply)
     assert gemini is not None
     stream = gemini.group(2) == "streamGenerateContent"
     turn = gemini_wire.parse(data, gemini.group(1), stream, size)
@@ -96,6 +101,8 @@ def _protocol_of(path: str, gemini: re.Match[str] | None) -> WireProtocol | None
         return WireProtocol.ANTHROPIC
     if path == "/v1/responses":
         return WireProtocol.OPENAI_RESPONSES
+    if path == "/v1/chat/completions":
+        return WireProtocol.OPENAI_CHAT
     return WireProtocol.GEMINI if gemini is not None else None
 
 

@@ -30,7 +30,7 @@ from cligate.selftest.sandbox import TOKEN_FILE, Sandbox, new_key
 from cligate.selftest.scripts import Script, ShellRoundTrip, TextScript
 from cligate.selftest.upstream import ScriptedUpstream
 
-RUN_TIMEOUT = 60.0  # per run; a healthy run takes 1 to 4 s
+RUN_TIMEOUT = 60.0  # per run; a healthy run takes 1 to 5 s, OpenClaw about 10 s
 STOP_GRACE = 5.0  # for cligate and the tool to end after SIGTERM
 COMMAND = f"cat {TOKEN_FILE}"
 CHECKS: tuple[Check, ...] = ("text", "tool")
@@ -76,6 +76,12 @@ def _tool_results(
         return
     timed_out = False
     for check in CHECKS:
+        if check == "tool" and spec.shell_tool is None:
+            reason = f"{recipe.tool} has no shell tool a model can call"
+            yield CheckResult(
+                recipe.tool, recipe.protocol.value, check, "skipped", reason=reason, binary=binary
+            )
+            continue
         if timed_out:  # it would hang the same way: do not make the user wait twice
             reason = "not run: the previous check of this tool timed out"
             yield CheckResult(

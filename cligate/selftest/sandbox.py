@@ -77,6 +77,9 @@ class Sandbox:
         env.update(
             {
                 "HOME": str(self.home),
+                # The user's shell set PWD to its own directory; opencode takes that over its
+                # real working directory for its shell tool.
+                "PWD": str(self.work),
                 CONFIG_DIR_ENV: str(self.config),
                 STATE_DIR_ENV: str(self.root / "state"),
                 KEY_VAR: key,

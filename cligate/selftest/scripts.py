@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -18,13 +19,27 @@ from cligate.selftest.turns import ToolDecl, Turn
 # What an answer was, as the judge reads it back from the upstream's record.
 Step = Literal["text", "json", "call", "final", "wrong_result", "no_shell_tool"]
 
-# Shell tools in order of preference: Claude Code, Codex, Gemini CLI, then generic names.
-SHELL_TOOL_NAMES = ("Bash", "exec_command", "shell", "run_shell_command", "shell_command", "bash")
+# Shell tools in order of preference: Claude Code, Codex, Gemini CLI and Qwen Code, generic
+# names (opencode and Crush: "bash"), OpenClaw, Hermes Agent.
+SHELL_TOOL_NAMES = (
+    "Bash",
+    "exec_command",
+    "shell",
+    "run_shell_command",
+    "shell_command",
+    "bash",
+    "exec",
+    "terminal",
+)
+# Words of a name that mark some other shell tool; whole words only, so that a tool running
+# code in another language ("execute_code") is never taken for the shell.
 _SHELL_HINTS = ("bash", "shell", "exec")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _COMMAND_KEYS = ("command", "cmd")
 _CALL_ID_PREFIX = {
     WireProtocol.ANTHROPIC: "toolu_selftest",
     WireProtocol.OPENAI_RESPONSES: "call_selftest",
+    WireProtocol.OPENAI_CHAT: "call_selftest",
     WireProtocol.GEMINI: "selftest",
 }
 _ids = itertools.count(1)
@@ -113,7 +128,7 @@ def find_shell_tool(tools: tuple[ToolDecl, ...]) -> ToolDecl | None:
             return functions[name]
     for hint in _SHELL_HINTS:
         for tool in functions.values():
-            if hint in tool.name.lower():
+            if hint in (word.lower() for word in _WORDS.findall(tool.name)):
                 return tool
     # A freeform tool takes the command as its text; codex's JavaScript "exec" would not.
     return next((t for t in tools if t.freeform and "shell" in t.name.lower()), None)

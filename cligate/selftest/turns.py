@@ -55,8 +55,10 @@ def text_of(value: Any, depth: int = 0) -> str:
 
 
 def json_format(fmt: Any) -> dict[str, Any] | None:
-    """The schema of an Anthropic/OpenAI style ``format`` object asking for JSON, else None."""
+    """The schema of an Anthropic/OpenAI style ``format`` object asking for JSON, else None.
+    Chat Completions' ``response_format`` nests the schema one level down, in ``json_schema``."""
     if not isinstance(fmt, dict) or fmt.get("type") not in ("json_schema", "json_object"):
         return None
-    schema = fmt.get("schema")
+    nested = fmt.get("json_schema")
+    schema = (nested if isinstance(nested, dict) else fmt).get("schema")
     return schema if isinstance(schema, dict) else {}

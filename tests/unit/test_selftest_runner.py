@@ -57,3 +57,18 @@ def test_a_tool_not_on_path_is_skipped_with_its_install_line(tmp_path: Path) -> 
         "skipped",
     )
     assert result.reason == "not installed (install it with: npm install -g @google/gemini-cli)"
+
+
+def test_a_tool_without_a_shell_tool_gets_the_text_check_alone(tmp_path: Path) -> None:
+    bin_dir = tool_dir(tmp_path, "aider", "echo 'aider: broken' >&2\nexit 1")
+    text, tool = run_selftest(["aider"], env=env_with(tmp_path, bin_dir), timeout=10)
+    assert (text.tool, text.protocol, text.check, text.status) == (
+        "aider",
+        "openai-chat",
+        "text",
+        "fail",
+    )
+    assert "aider: broken" in text.reason
+    assert (tool.check, tool.status, tool.exit_status) == ("tool", "skipped", None)
+    assert tool.reason == "aider has no shell tool a model can call"
+    assert tool.binary == str(bin_dir / "aider")

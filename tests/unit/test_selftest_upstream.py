@@ -14,6 +14,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
+from cligate.protocols.kinds import WireProtocol
 from cligate.selftest.scripts import ShellRoundTrip, TextScript
 from cligate.selftest.upstream import ScriptedUpstream
 
@@ -265,3 +266,154 @@ def test_model_lists_for_every_client(upstream: ScriptedUpstream) -> None:
     openai_client = openai.OpenAI(base_url=upstream.base_url + "/v1", api_key=KEY)
     assert [m.id for m in openai_client.models.list()] == ["selftest-model"]
     assert [m.id for m in anthropic_client(upstream).models.list()] == ["selftest-model"]
+
+
+# --- OpenAI Chat Completions (opencode, Qwen Code, aider, Crush, OpenClaw) ------------------
+
+
+def chat_client(upstream: ScriptedUpstream, key: str = KEY) -> openai.OpenAI:
+    return openai.OpenAI(base_url=upstream.base_url + "/v1", api_key=key, max_retries=0)
+
+
+CHAT_TOOLS: Any = [  # Any: the SDK's TypedDicts would only get in the way here
+    {"type": "function", "function": {"name": "execute_code", "parameters": SHELL_SCHEMA}},
+    {"type": "function", "function": {"name": "terminal", "parameters": SHELL_SCHEMA}},
+]
+
+
+def chat_history(call_id: str, result: Any, *after: dict[str, Any]) -> Any:
+    """A run-it question, the model's shell call and its result (then ``after``)."""
+    call = {"id": call_id, "type": "function", "function": {"name": "terminal", "arguments": "{}"}}
+    return [
+        {"role": "system", "content": "You are a test."},
+        {"role": "user", "content": "run it"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call_id, "content": result},
+        *after,
+    ]
+
+
+def test_chat_streamed_shell_round_trip_with_a_usage_chunk(upstream: ScriptedUpstream) -> None:
+    client = chat_client(upstream)
+    question: Any = [{"role": "user", "content": "run it"}]
+    chunks = list(
+        client.chat.completions.create(
+            model="selftest-model",
+            messages=question,
+            tools=CHAT_TOOLS,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    # Hermes's terminal, not its Python runner: the shell is chosen by name.
+    fragments = [
+        c for chunk in chunks if chunk.choices for c in chunk.choices[0].delta.tool_calls or []
+    ]
+    assert fragments[0].function is not None and fragments[0].function.name == "terminal"
+    call_id = fragments[0].id
+    arguments = "".join(f.function.arguments or "" for f in fragments if f.function)
+    assert json.loads(arguments) == {
+        "command": COMMAND,
+        "description": "Run the cligate selftest command",
+    }
+    finish = [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices]
+    assert finish[-1] == "tool_calls" and set(finish[:-1]) == {None}
+    # The usage chunk comes last, with no choices.
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
+    assert all(chunk.usage is None for chunk in chunks[:-1])
+
+    assert call_id is not None
+    history = chat_history(call_id, [{"type": "text", "text": f"Output: {TOKEN}\n"}])
+    with client.chat.completions.stream(
+        model="selftest-model",
+        messages=history,
+        tools=CHAT_TOOLS,
+    ) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].finish_reason == "stop"
+    assert final.choices[0].message.content == ROUND_TRIP.expected_answer
+    assert outcomes(upstream) == ["call", "final"]
+    assert all(e.authorized and e.model == "selftest-model" for e in upstream.exchanges)
+
+
+def test_chat_stream_without_include_usage_has_no_usage_chunk() -> None:
+    with ScriptedUpstream(TextScript("hello from the selftest"), KEY) as upstream:
+        chunks = list(
+            chat_client(upstream).chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+        )
+        assert all(chunk.choices and chunk.usage is None for chunk in chunks)
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+        assert text == "hello from the selftest"
+        assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_chat_whole_answers_a_call_then_text(upstream: ScriptedUpstream) -> None:
+    client = chat_client(upstream)
+    first = client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "run it"}],
+        tools=CHAT_TOOLS,
+    )
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.tool_calls
+    call = choice.message.tool_calls[0]
+    assert call.type == "function" and call.function.name == "terminal"
+    assert json.loads(call.function.arguments)["command"] == COMMAND
+    assert first.usage is not None and first.usage.prompt_tokens > 0
+    final = client.chat.completions.create(
+        model="m",
+        messages=chat_history(call.id, f"{TOKEN}\n"),
+        tools=CHAT_TOOLS,
+    )
+    assert final.choices[0].finish_reason == "stop"
+    assert final.choices[0].message.content == ROUND_TRIP.expected_answer
+    assert final.choices[0].message.tool_calls is None
+    assert outcomes(upstream) == ["call", "final"]
+
+
+def test_chat_results_followed_by_openclaws_context_note_are_the_latest_turns(
+    upstream: ScriptedUpstream,
+) -> None:
+    """OpenClaw puts a user message with its internal context after the tool results."""
+    client = chat_client(upstream)
+    note = {"role": "user", "content": [{"type": "text", "text": "<internal context>"}]}
+    answer = client.chat.completions.create(
+        model="m",
+        messages=chat_history("call_1", TOKEN, note),
+        tools=CHAT_TOOLS,
+    )
+    assert answer.choices[0].message.content == ROUND_TRIP.expected_answer
+    # A new question after the model's text is a fresh turn: the old results do not count.
+    fresh: Any = [
+        *chat_history("call_1", TOKEN),
+        {"role": "assistant", "content": "done"},
+        {"role": "user", "content": "run it again"},
+    ]
+    again = client.chat.completions.create(
+        model="m",
+        messages=fresh,
+        tools=CHAT_TOOLS,
+    )
+    assert again.choices[0].finish_reason == "tool_calls"
+    assert outcomes(upstream) == ["final", "call"]
+
+
+def test_chat_json_output_and_a_wrong_key(upstream: ScriptedUpstream) -> None:
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
+    fmt: Any = {"type": "json_schema", "json_schema": {"name": "t", "schema": schema}}
+    titled = chat_client(upstream).chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "title?"}],
+        response_format=fmt,
+    )
+    assert json.loads(titled.choices[0].message.content or "") == {"title": "selftest"}
+    with pytest.raises(openai.AuthenticationError) as caught:
+        chat_client(upstream, key="wrong").chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert "provider key is missing or wrong" in str(caught.value)
+    assert outcomes(upstream) == ["json", "unauthorized"]
+    assert [e.protocol for e in upstream.exchanges] == [WireProtocol.OPENAI_CHAT] * 2
