@@ -118,7 +118,7 @@ def tool_page(name: str) -> str:
         "",
         "## Install",
         "",
-        _code([tool.install_hint.split(" (")[0]]),
+        _code([tool.install_hint.split(" with ")[0]]),
         "",
         "## Set up once",
         "",

@@ -112,8 +112,8 @@ TOOLS: dict[str, ToolSpec] = {
 
 TOOLS.update(CHAT_TOOLS)
 
-# The tools cligate was first built for: doctor warns when one is missing, selftest and the
-# shims cover them by default. The others are reported only when installed or bound.
+# The tools cligate was first built for: doctor warns when one is missing and the shims cover
+# them by default; the others are reported and shimmed only when installed (or bound).
 MAIN_TOOLS = ("claude", "codex", "gemini")
 
 

@@ -212,7 +212,7 @@ CHAT_TOOLS: dict[str, ToolSpec] = {
         name="openclaw",
         binary="openclaw",
         protocol=WireProtocol.OPENAI_CHAT,
-        install_hint="npm install -g openclaw (it needs Node 24.16 or newer)",
+        install_hint="npm install -g openclaw@2026.9.6 with Node 24.16 or newer",
         base_url_suffix="/v1",
         env={
             "OPENCLAW_CONFIG_PATH": "{run_dir}/openclaw.json",

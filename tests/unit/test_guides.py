@@ -61,6 +61,14 @@ def test_the_versions_the_guides_name_are_the_ones_tests_run_installs() -> None:
             assert guide.tested == "", f"{name} names a version no test installs"
 
 
+def test_every_pinned_install_the_guides_and_errors_show_is_the_one_tests_run_installs() -> None:
+    """OpenClaw must be pinned to install at all on older Node (npm picks a placeholder)."""
+    pins = _pinned_versions()
+    shown = {TOOLS["openclaw"].install_hint, *all_pages().values()}
+    found = {version for text in shown for version in re.findall(r"openclaw@([\d.]+)", text)}
+    assert found == {pins["OPENCLAW_VERSION"]}
+
+
 def _source_text() -> str:
     files = (REPO / "cligate").rglob("*.py")
     return "\n".join(p.read_text() for p in files if "guides" not in p.parts)
