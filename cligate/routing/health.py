@@ -13,6 +13,10 @@ if TYPE_CHECKING:  # kept light: every handler imports this module, few runs use
     from cligate.routing.auto import Health
 
 _KEPT = 20  # recent attempts kept per model
+# Models kept, the least recently used dropped first: a client may name a new model on every
+# request (slugs passed through, a serve open to many tools), and the book must not grow with
+# them for the life of a long run.
+_MODELS_KEPT = 256
 _FAILING_RUN = 3  # this many failures in a row, in the last hour, and a model is left out
 _RECENT_SECONDS = 3600.0  # what happened in the last hour counts
 
@@ -43,9 +47,13 @@ class HealthBook:
         """One attempt, ``ago`` seconds ago (records of earlier runs are noted that way)."""
         if model is None:
             return
-        seen = self._seen.get((provider, model))
+        key = (provider, model)
+        seen = self._seen.pop(key, None)  # and put back last: the most recently used
         if seen is None:
-            seen = self._seen[(provider, model)] = deque(maxlen=_KEPT)
+            seen = deque(maxlen=_KEPT)
+            if len(self._seen) >= _MODELS_KEPT:
+                del self._seen[next(iter(self._seen))]
+        self._seen[key] = seen
         seen.append(_Attempt(self._clock() - ago, ok, ttfb_ms, tokens_per_second))
 
     def health(self, provider: str, model: str) -> Health:

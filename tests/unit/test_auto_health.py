@@ -66,6 +66,22 @@ def test_this_runs_attempts_give_first_byte_and_failing() -> None:
     assert book.health("p", "m").ttfb_ms is None  # an hour later nothing counts
 
 
+def test_the_book_keeps_the_most_recently_used_models_only() -> None:
+    """A client naming a new model on every request (the soak does) must not grow the book
+    for the life of the run; a model in use is never the one dropped."""
+    from cligate.routing.health import _MODELS_KEPT
+
+    book = HealthBook(Clock())
+    book.note("p", "in-use", ok=True, ttfb_ms=50.0)
+    for number in range(_MODELS_KEPT * 3):
+        book.note("p", f"model-{number}", ok=True, ttfb_ms=100.0)
+        book.note("p", "in-use", ok=True, ttfb_ms=50.0)
+    assert len(book._seen) == _MODELS_KEPT
+    assert book.health("p", "in-use").ttfb_ms == 50.0
+    assert book.health("p", "model-0").ttfb_ms is None  # dropped long ago
+    assert book.health("p", f"model-{_MODELS_KEPT * 3 - 1}").ttfb_ms == 100.0
+
+
 def test_the_last_hour_of_records_is_learned_and_older_ones_are_not(tmp_path: Path) -> None:
     path = tmp_path / "requests.jsonl"
     write(
