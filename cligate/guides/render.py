@@ -59,14 +59,15 @@ def _code(lines: Iterable[str], language: str = "sh") -> str:
 def _given(tool: ToolSpec) -> list[str]:
     """What cligate gives the tool, from its table entry."""
     out: list[str] = []
-    variables = [*tool.env.items(), *tool.model_env.items()]
+    variables = [(*item, "") for item in tool.env.items()]
+    variables += [(*item, " (when a model is chosen)") for item in tool.model_env.items()]
     if variables:
         out += ["| Variable | Value |", "|---|---|"]
-        for name, value in variables:
+        for name, value, when in variables:
             shown = _shown(value)
             if len(shown) > 70:
                 shown = "JSON, below" if shown.startswith("{") else shown[:67] + "…"
-            out.append(f"| `{name}` | `{shown}` |")
+            out.append(f"| `{name}` | `{shown}`{when} |")
         out.append("")
     if tool.unset_env:
         names = ", ".join(f"`{name}`" for name in tool.unset_env)
