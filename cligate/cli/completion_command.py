@@ -101,22 +101,10 @@ def _shell_quote(path: Path) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import contextlib
-    import tempfile
+    from cligate.atomic_files import replace_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fchmod(handle.fileno(), 0o644)
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    replace_file(path, text, 0o644)
 
 
 def complete_shell(incomplete: str) -> list[str]:

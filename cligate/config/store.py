@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 from pathlib import Path
 
 from cligate.config.settings import Settings, settings_from_document
@@ -51,23 +49,9 @@ def load_effective_settings(path: Path, cache_dir: Path | None = None) -> Settin
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, readable by its owner only.
-
-    The temporary file is created 0600 in the same directory (so ``os.replace`` is atomic and
-    the key never sits in a world-readable file, even briefly), flushed and fsynced first.
-    """
-    import tempfile  # only writers need it; kept off the launch path
+    """Replace ``path`` atomically with ``text``, readable by its owner only (its directory
+    too, when it has to be made)."""
+    from cligate.atomic_files import replace_file
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o600)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+    replace_file(path, text, 0o600)

@@ -72,20 +72,9 @@ def install(directory: Path, tools: Iterable[ToolSpec], python: str | None) -> l
 
 
 def _write_executable(path: Path, text: str) -> None:
-    import tempfile
+    from cligate.atomic_files import replace_file
 
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fchmod(handle.fileno(), 0o755)
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    replace_file(path, text, 0o755)
 
 
 @dataclass(frozen=True, slots=True)
