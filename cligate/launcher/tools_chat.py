@@ -7,6 +7,7 @@ each tool (see docs/tools and ``tests/e2e/test_more_tools.py``).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from cligate.launcher.toolspec import RunFile, ToolSpec
 from cligate.protocols.kinds import WireProtocol
@@ -128,34 +129,46 @@ _OPENCLAW_CONFIG = {
 # The vendor credentials and endpoints a Chat tool would otherwise reach past cligate.
 _CHAT_TOOL_UNSET = ("OPENAI_API_BASE", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY")
 
-CHAT_TOOLS: dict[str, ToolSpec] = {
-    "opencode": ToolSpec(
-        name="opencode",
-        binary="opencode",
+
+def _chat_tool(name: str, env: dict[str, str], **fields: Any) -> ToolSpec:
+    """What the five share: binary named as the tool, Chat Completions to the proxy's /v1,
+    settings that must name a model, and the run's secret in ``CLIGATE_<NAME>_KEY`` (the
+    variable their config names instead of holding the secret)."""
+    key = {f"CLIGATE_{name.upper()}_KEY": "{secret}"}
+    return ToolSpec(
+        name=name,
+        binary=name,
         protocol=WireProtocol.OPENAI_CHAT,
-        install_hint="npm install -g opencode-ai",
         base_url_suffix="/v1",
+        env={**key, **env},
+        needs_model=True,
+        **fields,
+    )
+
+
+def _json_file(name: str, settings: dict[str, Any]) -> RunFile:
+    return RunFile(name, json.dumps(settings, indent=2))
+
+
+CHAT_TOOLS: dict[str, ToolSpec] = {
+    "opencode": _chat_tool(
+        "opencode",
+        install_hint="npm install -g opencode-ai",
         env={
             # Merged over the user's global and project config: nothing of theirs edited.
             "OPENCODE_CONFIG_CONTENT": json.dumps(_OPENCODE_CONFIG),
-            "CLIGATE_OPENCODE_KEY": "{secret}",
             "OPENCODE_DISABLE_MODELS_FETCH": "1",  # the models.dev catalogue
             "OPENCODE_DISABLE_AUTOUPDATE": "1",
         },
         unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
-        needs_model=True,
         one_shot=("run", "{prompt}"),
         shell_tool="bash",
     ),
-    "qwen": ToolSpec(
-        name="qwen",
-        binary="qwen",
-        protocol=WireProtocol.OPENAI_CHAT,
+    "qwen": _chat_tool(
+        "qwen",
         install_hint="npm install -g @qwen-code/qwen-code",
-        base_url_suffix="/v1",
         env={
             "QWEN_CODE_SYSTEM_SETTINGS_PATH": "{run_dir}/qwen-settings.json",
-            "CLIGATE_QWEN_KEY": "{secret}",
             # For a --model of the user's that names no provider entry.
             "OPENAI_BASE_URL": "{base_url}",
             "OPENAI_API_KEY": "{secret}",
@@ -164,64 +177,48 @@ CHAT_TOOLS: dict[str, ToolSpec] = {
             "QWEN_CODE_DISABLE_PRECONNECT": "1",
         },
         unset_env=(*_CHAT_TOOL_UNSET, "GOOGLE_API_KEY", "QWEN_MODEL", "QWEN_DEFAULT_AUTH_TYPE"),
-        files=(RunFile("qwen-settings.json", json.dumps(_QWEN_SETTINGS, indent=2)),),
-        needs_model=True,
+        files=(_json_file("qwen-settings.json", _QWEN_SETTINGS),),
         one_shot=("--yolo", "{prompt}"),
         shell_tool="run_shell_command",
     ),
-    "aider": ToolSpec(
-        name="aider",
-        binary="aider",
-        protocol=WireProtocol.OPENAI_CHAT,
+    "aider": _chat_tool(
+        "aider",
         install_hint="pipx install aider-chat",
-        base_url_suffix="/v1",
         env={
-            "CLIGATE_AIDER_KEY": "{secret}",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # else LiteLLM fetches prices at start
         },
         unset_env=("OPENAI_API_KEY", "OPENAI_BASE_URL", *_CHAT_TOOL_UNSET),
         args=("--env-file", "{run_dir}/aider.env"),
         files=(
             RunFile("aider.env", _AIDER_ENV),
-            RunFile("aider-models.json", json.dumps(_AIDER_MODELS, indent=2)),
+            _json_file("aider-models.json", _AIDER_MODELS),
         ),
-        needs_model=True,
         one_shot=("--message", "{prompt}", "--yes-always"),
     ),
-    "crush": ToolSpec(
-        name="crush",
-        binary="crush",
-        protocol=WireProtocol.OPENAI_CHAT,
+    "crush": _chat_tool(
+        "crush",
         install_hint="npm install -g @charmland/crush",
-        base_url_suffix="/v1",
         env={
             # A global config directory for the run (a project's crush.json still wins).
             "CRUSH_GLOBAL_CONFIG": "{run_dir}",
-            "CLIGATE_CRUSH_KEY": "{secret}",
             "CRUSH_DISABLE_PROVIDER_AUTO_UPDATE": "1",
             "CRUSH_DISABLE_METRICS": "1",
             "CRUSH_DISABLE_DEFAULT_PROVIDERS": "1",
         },
         unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
-        files=(RunFile("crush.json", json.dumps(_CRUSH_CONFIG, indent=2)),),
-        needs_model=True,
+        files=(_json_file("crush.json", _CRUSH_CONFIG),),
         one_shot=("run", "-q", "{prompt}"),
         shell_tool="bash",
     ),
-    "openclaw": ToolSpec(
-        name="openclaw",
-        binary="openclaw",
-        protocol=WireProtocol.OPENAI_CHAT,
+    "openclaw": _chat_tool(
+        "openclaw",
         install_hint="npm install -g openclaw@2026.9.6 with Node 24.16 or newer",
-        base_url_suffix="/v1",
         env={
             "OPENCLAW_CONFIG_PATH": "{run_dir}/openclaw.json",
-            "CLIGATE_OPENCLAW_KEY": "{secret}",
             "OPENCLAW_NO_AUTO_UPDATE": "1",
         },
         unset_env=("OPENAI_API_KEY", *_CHAT_TOOL_UNSET),
-        files=(RunFile("openclaw.json", json.dumps(_OPENCLAW_CONFIG, indent=2)),),
-        needs_model=True,
+        files=(_json_file("openclaw.json", _OPENCLAW_CONFIG),),
         # One turn in the current directory, with a state of its own, the answer alone on
         # stdout ("agent --local" works in the assistant's own workspace instead).
         one_shot=("agent", "exec", "{prompt}"),
