@@ -20,7 +20,8 @@ from cligate.selftest.turns import ToolDecl, Turn
 Step = Literal["text", "json", "call", "final", "wrong_result", "no_shell_tool"]
 
 # Shell tools in order of preference: Claude Code, Codex, Gemini CLI and Qwen Code, generic
-# names (opencode and Crush: "bash"), OpenClaw, Hermes Agent.
+# names (opencode and Crush: "bash"), OpenClaw, Hermes Agent, the Cline CLI. The test suite's
+# fake provider uses the same list.
 SHELL_TOOL_NAMES = (
     "Bash",
     "exec_command",
@@ -30,6 +31,7 @@ SHELL_TOOL_NAMES = (
     "bash",
     "exec",
     "terminal",
+    "run_commands",
 )
 # Words of a name that mark some other shell tool; whole words only, so that a tool running
 # code in another language ("execute_code") is never taken for the shell.

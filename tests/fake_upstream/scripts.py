@@ -7,25 +7,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# Tool names tried first, in order: the list cligate's own selftest provider uses.
+from cligate.selftest.scripts import SHELL_TOOL_NAMES
+
 from .model import Reply, ToolCall, ToolSpec, Turn
 from .schema_instance import minimal_instance
 
 _ids = itertools.count(1)
 
-SHELL_TOOL_NAMES = (
-    "Bash",
-    "exec_command",
-    "shell",
-    "run_shell_command",
-    "shell_command",
-    "bash",
-    "exec",
-    "terminal",
-    "run_commands",
-)
-"""Tool names tried first, in this order (Claude Code, Codex, Gemini CLI and Qwen Code,
-generic, opencode and crush, OpenClaw, Hermes Agent, whose "execute_code" runs Python, and the
-Cline CLI)."""
 _SHELL_HINTS = ("bash", "shell", "exec")
 _COMMAND_KEYS = ("command", "cmd", "commands")
 TOOL_DESCRIPTION = "Run a shell command requested by the fake upstream"
