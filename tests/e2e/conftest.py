@@ -34,6 +34,26 @@ def one_shot(tool: str, prompt: str) -> list[str]:
     return [prompt if arg == "{prompt}" else arg for arg in TOOLS[tool].one_shot]
 
 
+def require_installed(path: Path, what: str) -> Path:
+    """``path``, or a failure under tests/run (which installs it) and a skip elsewhere."""
+    if not path.exists():
+        if os.environ.get("CLIGATE_REQUIRE_E2E") == "1":
+            pytest.fail(f"{path} is missing: tests/run installs {what}")
+        pytest.skip(f"{what} is not installed (tests/run installs it)")
+    return path
+
+
+def user_path(sandbox: Sandbox, **commands: Path) -> str:
+    """PATH as a user has it for a tool installed on its own: each named command and
+    ``cligate`` linked into one folder first (nothing else from their installs, such as a
+    venv's python), then the sandbox's PATH."""
+    folder = sandbox.home.parent / "bin"
+    folder.mkdir(exist_ok=True)
+    for name, target in {**commands, "cligate": Path(sys.executable).with_name("cligate")}.items():
+        (folder / name).symlink_to(target)
+    return f"{folder}:{sandbox.env()['PATH']}"
+
+
 def require_cli(name: str) -> Path:
     path = CLI_BIN / name
     if not path.exists():

@@ -5,16 +5,14 @@ really runs and the output goes back."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import psutil
 import pytest
 
 from cligate.guides.render import client_page
-from tests.e2e.conftest import UPSTREAM_KEY, Sandbox
+from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, require_installed, user_path
 from tests.e2e.test_more_tools import TOOLS_ROOT
 from tests.e2e.test_real_clis import assert_round_trip
 from tests.e2e.test_serve_clients import free_port, serving
@@ -51,16 +49,8 @@ def test_cline_cli_set_up_by_its_guide_runs_a_tool_through_serve(
 ) -> None:
     import subprocess
 
-    if not CLINE.exists():
-        if os.environ.get("CLIGATE_REQUIRE_E2E") == "1":
-            pytest.fail(f"{CLINE} is missing: tests/run installs it")
-        pytest.skip("cline is not installed (tests/run installs it)")
-    bin_dir = sandbox.home.parent / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "cline").symlink_to(CLINE)
-    cligate = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv"))
-    (bin_dir / "cligate").symlink_to(cligate / "bin" / "cligate")
-    env = sandbox.env(FAKE_KEY=UPSTREAM_KEY, PATH=f"{bin_dir}:{sandbox.env()['PATH']}")
+    cline = require_installed(CLINE, "cline")
+    env = sandbox.env(FAKE_KEY=UPSTREAM_KEY, PATH=user_path(sandbox, cline=cline))
     port = free_port()
     with FakeUpstream(api_key=UPSTREAM_KEY, script=ShellRoundTrip("cat token.txt")) as upstream:
         sandbox.write_config("openai-chat", upstream.base_url + "/v1", "serve", model=MODEL)

@@ -4,15 +4,13 @@ against ``cligate serve``: its ``terminal`` tool really runs and the output goes
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from cligate.guides.render import client_page
-from tests.e2e.conftest import UPSTREAM_KEY, Sandbox
+from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, require_installed, user_path
 from tests.e2e.test_more_tools import TOOLS_ROOT
 from tests.e2e.test_real_clis import assert_round_trip
 from tests.e2e.test_serve_clients import free_port, serving
@@ -33,19 +31,10 @@ def guide_setup_lines(port: int) -> list[str]:
 
 
 def test_hermes_set_up_by_its_guide_runs_a_tool_through_serve(sandbox: Sandbox) -> None:
-    if not HERMES.exists():
-        if os.environ.get("CLIGATE_REQUIRE_E2E") == "1":
-            pytest.fail(f"{HERMES} is missing: tests/run installs it")
-        pytest.skip("hermes-agent is not installed (tests/run installs it)")
-    # `cligate` and `hermes` on PATH, as a user has them; nothing else from the venvs.
-    bin_dir = sandbox.home.parent / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "hermes").symlink_to(HERMES)
-    cligate = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv"))
-    (bin_dir / "cligate").symlink_to(cligate / "bin" / "cligate")
+    hermes = require_installed(HERMES, "hermes-agent")
     env = sandbox.env(
         FAKE_KEY=UPSTREAM_KEY,
-        PATH=f"{bin_dir}:{sandbox.env()['PATH']}",
+        PATH=user_path(sandbox, hermes=hermes),
         HERMES_HOME=str(sandbox.home / ".hermes"),
     )
     port = free_port()

@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from cligate.launcher.tools import TOOLS
-from tests.e2e.conftest import UPSTREAM_KEY, Sandbox, one_shot, run_cligate
+from tests.e2e.conftest import (
+    UPSTREAM_KEY,
+    Sandbox,
+    one_shot,
+    require_installed,
+    run_cligate,
+    user_path,
+)
 from tests.e2e.test_real_clis import assert_round_trip
 from tests.fake_upstream import FakeUpstream, ShellRoundTrip, TextReply
 
@@ -39,19 +46,12 @@ MODEL = "chat-model-1"
 
 
 def tool_path(sandbox: Sandbox, tool: str) -> str:
-    """PATH with the tool's folder first; aider's venv is linked in by its command alone, so
-    its python does not shadow the machine's."""
+    """PATH with the tool's folder first (OpenClaw's holds the Node 24 it needs); aider's
+    venv is linked in by its command alone, so its python does not shadow the machine's."""
     folder = INSTALLED[tool][0]
-    binary = folder / TOOLS[tool].binary
-    if not binary.exists():
-        if os.environ.get("CLIGATE_REQUIRE_E2E") == "1":
-            pytest.fail(f"{binary} is missing: tests/run installs the pinned tools")
-        pytest.skip(f"{tool} is not installed in {folder} (tests/run installs it)")
+    binary = require_installed(folder / TOOLS[tool].binary, tool)
     if tool == "aider":
-        links = sandbox.home.parent / "bin"
-        links.mkdir(exist_ok=True)
-        (links / "aider").symlink_to(binary)
-        folder = links
+        return user_path(sandbox, aider=binary)
     return f"{folder}:{sandbox.env()['PATH']}"
 
 
