@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from cligate.config.settings import ProviderSettings, ResolvedKey, Settings, ToolBinding
 from cligate.errors import ConfigError, UpstreamError
-from cligate.protocols.codecs import ClientView, codec_for
 from cligate.protocols.endpoints import Endpoint, Operation, classify
 from cligate.protocols.error_shapes import stream_error_event
 from cligate.protocols.failures import DecodeError
@@ -37,12 +36,15 @@ from cligate.routing.plan import (
 from cligate.server.error_answers import error_response, rate_limited_response
 from cligate.server.forwarding import (
     is_event_stream,
-    translated_headers,
-    upstream_headers,
-    upstream_url,
 )
 from cligate.server.messages import IncomingRequest, OutgoingResponse
 from cligate.server.passthrough import answer_passed_through
+from cligate.server.upstream_requests import (
+    TranslatedCall,
+    decode_client_request,
+    passthrough_request,
+    translated_request,
+)
 from cligate.upstream.key_pool import KeyPool
 from cligate.upstream.retry_policy import (
     RetryPolicy,
@@ -54,11 +56,8 @@ from cligate.upstream.retry_policy import (
     within_budget,
 )
 from cligate.upstream.types import (
-    Origin,
     UpstreamClient,
-    UpstreamRequest,
     UpstreamResponse,
-    split_url,
 )
 
 
@@ -311,7 +310,7 @@ class GatewayHandler:
             translated = target.provider.protocol is not protocol
             if translated and decoded is None:
                 try:
-                    decoded = self._decode(call.request, call.endpoint, call.parsed)
+                    decoded = decode_client_request(call.request, call.endpoint, call.parsed)
                 except (DecodeError, ValueError) as exc:
                     return error_response(protocol, 400, f"cligate: {exc}")
                 if call.endpoint.operation is Operation.COUNT_TOKENS:
@@ -400,13 +399,16 @@ class GatewayHandler:
         degradations: tuple[str, ...] = ()
         if decoded is not None:
             try:
-                upstream_request, exchange, degradations = self._translated_request(
-                    call.request, decoded, call.requested_model, target, key
+                translated = translated_request(
+                    call.request, decoded, call.requested_model, target, key, self._context
                 )
             except DecodeError as exc:  # strict mode, or a request it cannot take
                 return error_response(call.protocol, 400, f"cligate: {exc}")
+            self._log_degradations(translated)
+            upstream_request = translated.request
+            exchange, degradations = translated.exchange, translated.degradations
         else:
-            upstream_request = self._upstream_request(
+            upstream_request = passthrough_request(
                 call.request, call.endpoint, call.parsed, call.requested_model, target, key
             )
         response: UpstreamResponse | None = None
@@ -583,18 +585,15 @@ class GatewayHandler:
                 f"; degraded: {'; '.join(degradations)}" if degradations else "",
             )
 
-    @staticmethod
-    def _decode(
-        request: IncomingRequest, endpoint: Endpoint, parsed: JsonBody | None
-    ) -> ir.Request:
-        """The client's request in the neutral form; ``DecodeError`` or ``ValueError`` (not
-        JSON) say what is wrong. Gemini names the model and streaming in the path."""
-        if parsed is None:
-            parsed = parse_json_object(request.body)
-        decoded = codec_for(endpoint.protocol).decode_request(parsed.value)
-        if endpoint.path_model is not None:
-            decoded = replace(decoded, model=endpoint.path_model, stream=endpoint.path_streams)
-        return decoded
+    def _log_degradations(self, translated: TranslatedCall) -> None:
+        """A lossy degradation is always logged, once per profile and rule for the run (it
+        would repeat on every turn); the rest only with --verbose."""
+        for item in translated.recorded:
+            first_time = (translated.profile, item.rule) not in self._warned
+            level = logging.WARNING if item.rule.lossy and first_time else logging.INFO
+            if logger.isEnabledFor(level):
+                self._warned.add((translated.profile, item.rule))
+                logger.log(level, "degraded for %s: %s", translated.profile, item)
 
     def _local_answer(self, request: IncomingRequest, endpoint: Endpoint) -> OutgoingResponse:
         """The bound provider speaks another protocol: answer what needs no model ourselves."""
@@ -612,73 +611,6 @@ class GatewayHandler:
             f"cligate: {request.method} {request.path} has no equivalent at a provider that "
             "speaks another protocol",
         )
-
-    def _translated_request(
-        self,
-        request: IncomingRequest,
-        decoded: ir.Request,
-        requested_model: str | None,
-        target: Target,
-        key: ResolvedKey,
-    ) -> tuple[UpstreamRequest, Exchange, tuple[str, ...]]:
-        from cligate.protocols.translate import translate_request
-        from cligate.routing.profiles import profile_for
-        from cligate.server.translated import Exchange
-
-        provider = target.provider
-        # The endpoint's protocol is the tool's (checked on arrival).
-        client = codec_for(self._context.tool_protocol)
-        upstream = codec_for(provider.protocol)
-        model = target.upstream_model or requested_model
-        if not model:
-            raise DecodeError(
-                f"the request names no model and provider '{provider.name}' needs one: set "
-                f"a model in the binding (cligate bind {self._context.tool} --model M)"
-            )
-        profile = profile_for(provider, model)
-        translated = translate_request(
-            decoded, upstream, model, profile, self._context.binding.strict
-        )
-        degradations = translated.decisions.summary()
-        for item in translated.decisions.recorded:
-            # A lossy degradation is always logged, once per target and rule for the run (it
-            # would repeat on every turn); the rest only with --verbose.
-            first_time = (profile.name, item.rule) not in self._warned
-            level = logging.WARNING if item.rule.lossy and first_time else logging.INFO
-            if logger.isEnabledFor(level):
-                self._warned.add((profile.name, item.rule))
-                logger.log(level, "degraded for %s: %s", profile.name, item)
-        path, _, query = upstream.generate_target(model, decoded.stream).partition("?")
-        origin, target_path = _split(upstream_url(provider, path, query))
-        if origin != _origin_of(provider.base_url):
-            raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
-        view = ClientView(
-            model=requested_model or model,
-            created=int(time.time()),
-            include_usage=_wants_stream_usage(decoded),
-            # The body's size is a free and close enough hint (count_tokens counts properly).
-            input_tokens_estimate=estimated_input_tokens(request.body) if decoded.stream else 0,
-            custom_tools=frozenset(t.name for t in decoded.tools if t.kind == "custom"),
-        )
-        exchange = Exchange(
-            client=client,
-            upstream=upstream,
-            view=view,
-            stream=decoded.stream,
-            provider=provider.name,
-            keepalive_seconds=self._context.keepalive_seconds,
-        )
-        headers = translated_headers(request.headers, provider, key.value, decoded.stream)
-        upstream_request = UpstreamRequest(
-            method="POST",
-            origin=origin,
-            target=target_path,
-            headers=headers,
-            body=translated.body,
-            proxy=key.proxy,
-            timeouts=provider.timeouts,
-        )
-        return upstream_request, exchange, degradations
 
     def _facts(
         self,
@@ -699,50 +631,6 @@ class GatewayHandler:
             background=_is_background(model, background, self._context.background_hint),
         )
 
-    def _upstream_request(
-        self,
-        request: IncomingRequest,
-        endpoint: Endpoint,
-        parsed: JsonBody | None,
-        requested_model: str | None,
-        target: Target,
-        key: ResolvedKey,
-    ) -> UpstreamRequest:
-        body, path = request.body, request.path
-        upstream_model = target.upstream_model
-        if upstream_model and upstream_model != requested_model:
-            if endpoint.path_model is not None:
-                path = _replace_path_model(path, endpoint, upstream_model)
-            elif parsed is not None:
-                body = parsed.with_member("model", upstream_model)
-        provider = target.provider
-        origin, target_path = _split(upstream_url(provider, path, request.query))
-        if origin != _origin_of(provider.base_url):
-            # The guard admits only "/…" targets, so this cannot happen; if it ever did, the
-            # provider's key would go to another host.
-            raise ValueError(f"refusing to send {provider.name}'s key to {origin.url}")
-        return UpstreamRequest(
-            method=request.method,
-            origin=origin,
-            target=target_path,
-            headers=upstream_headers(request.headers, provider, key.value),
-            body=body,
-            proxy=key.proxy,
-            timeouts=provider.timeouts,
-        )
-
-
-@functools.lru_cache(maxsize=256)
-def _split(url: str) -> tuple[Origin, str]:
-    """``split_url``, once per URL: a run sends to a handful of URLs over and over."""
-    return split_url(url)
-
-
-@functools.lru_cache(maxsize=64)
-def _origin_of(base_url: str) -> Origin:
-    """A provider's origin, parsed once rather than on every request."""
-    return split_url(base_url)[0]
-
 
 def _wrong_method(method: str, operation: Operation) -> str | None:
     """The method an endpoint takes when the request used another, else None."""
@@ -751,12 +639,6 @@ def _wrong_method(method: str, operation: Operation) -> str | None:
     if operation is Operation.LIST_MODELS and method not in ("GET", "HEAD"):
         return "GET"
     return None
-
-
-def _wants_stream_usage(request: ir.Request) -> bool:
-    """A Chat client asks for usage in its stream with stream_options.include_usage."""
-    options = request.extras.get("stream_options")
-    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _is_background(model: str | None, background_model: str | None, hint: str | None) -> bool:
@@ -769,13 +651,6 @@ def _failed(failures: list[str]) -> str:
     if len(failures) == 1:
         return f"cligate: {failures[0]}"
     return f"cligate: all {len(failures)} keys and targets failed: " + "; ".join(failures)
-
-
-def _replace_path_model(path: str, endpoint: Endpoint, model: str) -> str:
-    assert endpoint.path_model is not None
-    head, _, method = path.rpartition(":")
-    prefix = head[: len(head) - len(endpoint.path_model)]
-    return f"{prefix}{model}:{method}"
 
 
 def limits_each_model(provider: ProviderSettings) -> bool:
