@@ -229,12 +229,10 @@ def _model_for(settings: Settings, tool: str) -> str | None:
     from cligate.launcher.tools import TOOLS
 
     binding = settings.tools.get(tool)
-    if tool not in TOOLS or not TOOLS[tool].needs_model:
+    if binding is None or tool not in TOOLS or not TOOLS[tool].needs_model:
         return None
-    if binding is None or binding.model:
-        return binding.model if binding else None
     provider = settings.providers.get(binding.provider or "")
-    return default_model(provider) if provider else None
+    return binding.model or (default_model(provider) if provider else None)
 
 
 def _settings() -> Settings:

@@ -63,3 +63,25 @@ def test_a_tool_configured_by_a_file_is_pointed_at_cligate_run_and_its_guide(too
         env_lines(tool, URL, KEY, model="m")
     assert f"cligate run {tool}" in caught.value.message
     assert f"docs/tools/{tool}.md" in caught.value.message
+
+
+def test_the_model_told_to_a_tool_is_its_bindings_else_its_providers_default() -> None:
+    from cligate.cli.serve_command import _model_for
+    from cligate.config.settings import ProviderSettings, Settings, ToolBinding
+    from cligate.protocols.kinds import WireProtocol
+
+    provider = ProviderSettings(
+        "p", WireProtocol.OPENAI_CHAT, "http://127.0.0.1:9/v1", models=("first", "second")
+    )
+    settings = Settings(
+        providers={"p": provider},
+        tools={
+            "opencode": ToolBinding(provider="p"),
+            "qwen": ToolBinding(provider="p", model="chosen"),
+            "claude": ToolBinding(provider="p", model="chosen"),
+        },
+    )
+    assert _model_for(settings, "opencode") == "first"
+    assert _model_for(settings, "qwen") == "chosen"
+    assert _model_for(settings, "claude") is None  # asks for what it likes; serve routes it
+    assert _model_for(settings, "crush") is None  # no binding
